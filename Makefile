@@ -1,0 +1,45 @@
+# The two commands a newcomer types: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test demo lint typecheck vectors interop-setup bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# JavaScript implementations for the interoperability tests, installed from the npm registry
+# before the tests run (nothing is fetched while a test runs).
+interop-setup:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/interop && npm ci --no-audit --no-fund --loglevel=error ; \
+	else echo "npm not found: interoperability tests will be skipped"; fi
+
+lint: setup
+	$(BIN)/ruff check protocol node tests scripts
+
+typecheck: setup
+	$(BIN)/mypy protocol
+
+vectors: setup
+	$(BIN)/python scripts/gen_vectors.py --check
+
+test: setup interop-setup lint typecheck vectors
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/rightsmesh demo
+
+bench: setup
+	for b in scripts/bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) tests/interop/node_modules .pytest_cache .mypy_cache .ruff_cache
