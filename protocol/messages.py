@@ -1,0 +1,343 @@
+"""Signed network messages: COSE_Sign1 (RFC 9052, tag 18) with EdDSA over a deterministic CBOR payload.
+
+Layout (normative text in ``specs/wire.md``)::
+
+    18([ protected: bstr .cbor {1: -8, 3: "application/cbor", 4: kid, 16: typ},
+         unprotected: {},            ; always empty: everything that matters is signed
+         payload: bstr .cbor {"created": int, ? "expires": int, * tstr => any},
+         signature: bstr .size 64 ])
+
+``kid`` is the UTF-8 DID URL of the signer's did:key verification method; ``typ`` (RFC 9596) is
+``application/vnd.rightsmesh.<kind>+cbor``. The whole message, the protected header and the payload must
+each be the deterministic encoding of their value, so a message has exactly one byte form and one id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.bindings
+import nacl.exceptions
+
+from . import cbor
+from .cbor import DEFAULT_LIMITS, Limits, encode_head
+from .errors import DecodeError, ProtocolError, SchemaError, SignatureError, UnsupportedError, ValidityError
+from .keys import KeyPair, public_key_from_did, split_did_url
+
+__all__ = [
+    "CONTENT_TYPE",
+    "MESSAGE_KINDS",
+    "SignedMessage",
+    "kind_from_typ",
+    "object_id",
+    "sign_message",
+    "typ_for",
+    "verify_message",
+]
+
+MESSAGE_KINDS: frozenset[str] = frozenset(
+    {
+        "trust-list",
+        "node-descriptor",
+        "marketplace-profile",
+        "search-result",
+        "notice",
+        "receipt",
+        "decision",
+        "complaint",
+        "enrolment-result",
+        "test",
+    }
+)
+
+COSE_SIGN1_TAG = 18
+ALG_EDDSA = -8
+H_ALG, H_CONTENT_TYPE, H_KID, H_TYP = 1, 3, 4, 16
+CONTENT_TYPE = "application/cbor"
+TYP_PREFIX, TYP_SUFFIX = "application/vnd.rightsmesh.", "+cbor"
+SIGNATURE_LENGTH = 64
+
+# Sig_structure = ["Signature1", body_protected, external_aad = h'', payload]: its fixed prefix.
+_SIG1_PREFIX = b"\x84\x6aSignature1"
+
+
+def typ_for(kind: str) -> str:
+    """The COSE ``typ`` media type of a message kind."""
+    if kind not in MESSAGE_KINDS:
+        raise UnsupportedError("unsupported.typ", f"unknown message kind {kind!r}")
+    return f"{TYP_PREFIX}{kind}{TYP_SUFFIX}"
+
+
+_KIND_BY_TYP = {typ_for(k): k for k in MESSAGE_KINDS}
+
+
+def kind_from_typ(typ: object) -> str:
+    kind = _KIND_BY_TYP.get(typ) if isinstance(typ, str) else None
+    if kind is None:
+        raise UnsupportedError("unsupported.typ", f"unknown message type {typ!r}")
+    return kind
+
+
+def object_id(data: bytes) -> bytes:
+    """An object's id: SHA-256 of its exact bytes."""
+    return hashlib.sha256(data).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class SignedMessage:
+    """A verified message. ``payload`` is the decoded payload map (treat it as read-only)."""
+
+    id: bytes
+    raw: bytes
+    kind: str
+    kid: str
+    signer: str
+    payload: Mapping[str, Any]
+    created: int
+    expires: int | None
+
+    @property
+    def id_hex(self) -> str:
+        return self.id.hex()
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+def _sig_structure(protected: bytes, payload: bytes) -> bytes:
+    return b"".join(
+        (
+            _SIG1_PREFIX,
+            encode_head(2, len(protected)),
+            protected,
+            b"\x40",
+            encode_head(2, len(payload)),
+            payload,
+        )
+    )
+
+
+def _check_payload_fields(payload: Mapping[str, Any]) -> tuple[int, int | None]:
+    """The common payload rules: text keys, int ``created``, optional int ``expires`` after it."""
+    for key in payload:
+        if type(key) is not str:
+            raise SchemaError("schema.payload-key", "payload map keys must be text strings")
+    created = payload.get("created")
+    if type(created) is not int or created < 0:
+        raise SchemaError("schema.created", "payload needs a non-negative int 'created' (Unix seconds)")
+    expires = payload.get("expires")
+    if expires is not None and (type(expires) is not int or expires <= created):
+        raise SchemaError("schema.expires", "'expires' must be an int later than 'created'")
+    return created, expires
+
+
+def _protected_header(kid: str, kind: str) -> bytes:
+    header = {H_ALG: ALG_EDDSA, H_CONTENT_TYPE: CONTENT_TYPE, H_KID: kid.encode(), H_TYP: typ_for(kind)}
+    return cbor.encode(header)
+
+
+def sign_message(key: KeyPair, kind: str, payload: Mapping[str, Any]) -> bytes:
+    """Sign ``payload`` as a message of ``kind``; the payload must already carry ``created``."""
+    if not isinstance(payload, Mapping):
+        raise SchemaError("schema.payload-not-map", "a payload is a map")
+    _check_payload_fields(payload)
+    protected = _protected_header(key.kid, kind)
+    body = cbor.encode(payload)
+    signature = key.sign(_sig_structure(protected, body))
+    data = b"".join(
+        (
+            b"\xd2\x84",
+            encode_head(2, len(protected)),
+            protected,
+            b"\xa0",
+            encode_head(2, len(body)),
+            body,
+            b"\x58\x40",
+            signature,
+        )
+    )
+    if len(data) > DEFAULT_LIMITS.max_bytes:
+        raise SchemaError("schema.too-large", f"the message exceeds {DEFAULT_LIMITS.max_bytes} bytes")
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    kind: str
+    kid: str
+    signer: str
+    public_key: bytes
+
+
+# Protected headers repeat (one per signer and kind): cache their validated meaning, keyed by exact bytes.
+_HEADER_CACHE: dict[bytes, _Header] = {}
+_HEADER_CACHE_MAX = 1024
+
+
+def _parse_header(protected: bytes) -> _Header:
+    cached = _HEADER_CACHE.get(protected)
+    if cached is not None:
+        return cached
+    header = cbor.decode(protected, Limits(max_bytes=4096, max_depth=1, max_items=16))
+    if not isinstance(header, dict):
+        raise DecodeError("decode.cose-header", "the protected header is not a map")
+    unknown = set(header) - {H_ALG, H_CONTENT_TYPE, H_KID, H_TYP}
+    if unknown:
+        labels = sorted(map(str, unknown))
+        raise UnsupportedError("unsupported.header", f"unsupported protected header labels {labels}")
+    if header.get(H_ALG) != ALG_EDDSA:
+        raise UnsupportedError("unsupported.alg", "only alg EdDSA (-8) is supported")
+    if H_KID not in header:
+        raise SchemaError("schema.kid-missing", "the protected header has no kid")
+    kid_raw = header[H_KID]
+    if type(kid_raw) is not bytes:
+        raise SchemaError("schema.kid-invalid", "kid must be a byte string")
+    try:
+        kid = kid_raw.decode("utf-8")
+        did, fragment = split_did_url(kid)
+        if not fragment:
+            raise SchemaError("schema.kid-invalid", "kid must be a did:key DID URL with a fragment")
+        public_key = public_key_from_did(kid)
+    except UnicodeDecodeError:
+        raise SchemaError("schema.kid-invalid", "kid is not UTF-8") from None
+    except SchemaError:
+        raise
+    except ProtocolError as exc:
+        raise SchemaError("schema.kid-invalid", f"kid is not a did:key URL ({exc.code})") from None
+    if H_TYP not in header:
+        raise SchemaError("schema.typ-missing", "the protected header has no typ")
+    kind = kind_from_typ(header[H_TYP])
+    if header.get(H_CONTENT_TYPE) != CONTENT_TYPE:
+        raise SchemaError("schema.content-type", f"content type must be {CONTENT_TYPE!r}")
+    parsed = _Header(kind=kind, kid=kid, signer=did, public_key=public_key)
+    if len(_HEADER_CACHE) >= _HEADER_CACHE_MAX:
+        _HEADER_CACHE.clear()
+    _HEADER_CACHE[protected] = parsed
+    return parsed
+
+
+def _bstr(data: bytes, pos: int, what: str) -> tuple[bytes, int]:
+    """Read one definite, shortest-form byte string at ``pos``; returns it and the next position."""
+    ib = data[pos]
+    if ib >> 5 != 2:
+        raise DecodeError("decode.cose-structure", f"{what} is not a byte string")
+    info = ib & 31
+    pos += 1
+    if info < 24:
+        n = info
+    elif info < 28:
+        size = 1 << (info - 24)
+        n = int.from_bytes(data[pos : pos + size], "big")
+        if len(data) < pos + size:
+            raise DecodeError("decode.truncated", "the input ends inside a head")
+        pos += size
+        if n < (24, 0x100, 0x10000, 0x100000000)[info - 24]:
+            raise DecodeError("decode.non-shortest", f"the length of {what} is not in shortest form")
+    elif info == 31:
+        raise DecodeError("decode.indefinite-length", f"{what} has an indefinite length")
+    else:
+        raise DecodeError("decode.malformed", "reserved additional information value")
+    end = pos + n
+    if end > len(data):
+        raise DecodeError("decode.truncated", f"the input ends inside {what}")
+    return data[pos:end], end
+
+
+def _split(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """The protected header, payload and signature of a COSE_Sign1 in deterministic form.
+
+    The fast path covers the usual shape (header of 24-255 bytes, payload of 24-65535 bytes, 64-byte
+    signature) without calls; anything else goes through the general reader, which also names the error.
+    """
+    n = len(data)
+    if n > 72 and data[0] == 0xD2 and data[1] == 0x84 and data[2] == 0x58 and data[n - 66] == 0x58:
+        hlen = data[3]
+        pend = 4 + hlen
+        if hlen >= 24 and data[pend] == 0xA0 and data[n - 65] == 0x40:
+            ib = data[pend + 1]
+            if ib == 0x59:
+                blen = (data[pend + 2] << 8) | data[pend + 3]
+                bstart = pend + 4
+                ok = blen >= 0x100
+            elif ib == 0x58:
+                blen = data[pend + 2]
+                bstart = pend + 3
+                ok = blen >= 24
+            else:
+                ok = False
+            if ok and bstart + blen == n - 66:
+                return data[4:pend], data[bstart : n - 66], data[n - 64 :]
+    return _split_general(data)
+
+
+def _split_general(data: bytes) -> tuple[bytes, bytes, bytes]:
+    if data[0] != 0xD2:
+        if data[0] >> 5 == 6:
+            raise UnsupportedError("unsupported.cose-tag", "only COSE_Sign1 (tag 18) is supported")
+        raise DecodeError("decode.cose-structure", "a message is a tagged COSE_Sign1 (tag 18)")
+    if data[1] != 0x84:
+        raise DecodeError("decode.cose-structure", "a COSE_Sign1 is an array of four items")
+    protected, pos = _bstr(data, 2, "the protected header")
+    if data[pos] != 0xA0:
+        raise SchemaError("schema.unprotected-header", "the unprotected header must be an empty map")
+    payload, pos = _bstr(data, pos + 1, "the payload")
+    signature, pos = _bstr(data, pos, "the signature")
+    if pos != len(data):
+        raise DecodeError("decode.trailing-bytes", "bytes follow the COSE_Sign1")
+    if len(signature) != SIGNATURE_LENGTH:
+        raise SignatureError("signature.invalid", "the signature does not verify")
+    return protected, payload, signature
+
+
+def verify_message(
+    data: bytes, now: int, *, limits: Limits = DEFAULT_LIMITS, max_skew: int = 300
+) -> SignedMessage:
+    """Decode and verify a signed message at time ``now`` (Unix seconds).
+
+    Checks, in order: size, envelope, protected header, payload encoding and common fields, signature,
+    then time (``created`` at most ``max_skew`` seconds ahead of ``now``; ``expires`` after ``now``).
+    """
+    if type(data) is not bytes:
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise DecodeError("decode.type", "a message is bytes")
+        data = bytes(data)
+    if len(data) > limits.max_bytes:
+        raise DecodeError("decode.too-large", f"the message exceeds {limits.max_bytes} bytes")
+    try:
+        protected, body, signature = _split(data)
+    except IndexError:
+        raise DecodeError("decode.truncated", "the message ends early") from None
+    header = _parse_header(protected)
+    payload = cbor.decode(body, limits)
+    if type(payload) is not dict:
+        raise SchemaError("schema.payload-not-map", "the payload is not a map")
+    created, expires = _check_payload_fields(payload)
+    try:
+        nacl.bindings.crypto_sign_open(signature + _sig_structure(protected, body), header.public_key)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError, TypeError):
+        raise SignatureError("signature.invalid", "the signature does not verify") from None
+    if created > now + max_skew:
+        raise ValidityError("validity.not-yet-valid", "the message was created in the future")
+    if expires is not None and expires <= now:
+        raise ValidityError("validity.expired", "the message has expired")
+    return _new_message(
+        hashlib.sha256(data).digest(), data, header.kind, header.kid, header.signer, payload, created, expires
+    )
+
+
+_SETTERS = tuple(
+    SignedMessage.__dict__[name].__set__
+    for name in ("id", "raw", "kind", "kid", "signer", "payload", "created", "expires")
+)
+
+
+def _new_message(*values: Any) -> SignedMessage:
+    """Build a SignedMessage through its slot descriptors: the frozen-dataclass ``__init__`` costs twice
+    as much, and verification runs once per message received."""
+    message = object.__new__(SignedMessage)
+    for setter, value in zip(_SETTERS, values, strict=True):
+        setter(message, value)
+    return message
