@@ -1,0 +1,137 @@
+"""``POST /objects`` (store a signed object the node may hold) and ``GET /objects/{id}`` (its exact bytes)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from protocol.acceptance import Refuse, decide
+from protocol.cbor import Limits
+from protocol.messages import verify_message
+
+from ..appkeys import CONFIG, OBJECTS
+from ..openapi import problem
+from ..problems import Problem, read_body
+from ..storage.db import transaction
+from ..trust import trust_state
+from .views import COSE_TYPE, now, object_content_type
+
+routes = web.RouteTableDef()
+
+COSE_BODY_TYPES = ("application/cose", "application/cbor")
+_ID = re.compile(r"^[0-9a-f]{64}$")
+
+# HTTP status of each acceptance refusal; other codes (schema.*) answer 422.
+REFUSAL_STATUS = {
+    "objects.kind-not-accepted": 422,
+    "objects.untrusted-signer": 403,
+    "objects.stale-sequence": 409,
+    "objects.descriptor-mismatch": 422,
+}
+
+
+@routes.post("/objects")
+async def post_object(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    store = request.app[OBJECTS]
+    raw = await read_body(request, COSE_BODY_TYPES, min(config.max_object, config.max_body))
+    message = verify_message(raw, now(request), limits=Limits(max_bytes=config.max_object))
+    if store.has(message.id_hex):
+        return web.json_response({"id": message.id_hex, "stored": False}, status=200)
+    with transaction(store.db):
+        decision = decide(message, trust_state(config, store))
+        if isinstance(decision, Refuse):
+            raise Problem(REFUSAL_STATUS.get(decision.code, 422), decision.code, decision.detail)
+        id_hex, inserted = store.put(
+            message.raw,
+            kind=message.kind,
+            signer=message.signer,
+            created=message.created,
+            expires=message.expires,
+            fields=decision.fields,
+            received_at=now(request),
+        )
+    return web.json_response(
+        {"id": id_hex, "stored": inserted},
+        status=201 if inserted else 200,
+        headers={"Location": f"/objects/{id_hex}"} if inserted else None,
+    )
+
+
+@routes.get("/objects/{id}")
+async def get_object(request: web.Request) -> web.Response:
+    id_hex = request.match_info["id"].lower()
+    if not _ID.match(id_hex):
+        raise Problem(404, "objects.not-found", "an object id is 64 hex digits (SHA-256)")
+    etag = f'"{id_hex}"'
+    raw = request.app[OBJECTS].get(id_hex)
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"}
+    if etag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=raw, headers={**headers, "Content-Type": object_content_type(raw)})
+
+
+_ID_RESPONSE: dict[str, Any] = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["id", "stored"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "stored": {"type": "boolean"},
+                },
+            }
+        }
+    }
+}
+
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/objects": {
+        "post": {
+            "summary": "Store a signed object this node may hold (e.g. a trust list from a trust root)",
+            "operationId": "postObject",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    t: {"schema": {"type": "string", "contentMediaType": t}} for t in COSE_BODY_TYPES
+                },
+            },
+            "responses": {
+                "201": {"description": "stored; the answer carries its id", **_ID_RESPONSE},
+                "200": {"description": "already stored", **_ID_RESPONSE},
+                "400": problem(
+                    "malformed CBOR/COSE (decode.*), bad signature (signature.invalid), empty body"
+                ),
+                "403": problem("objects.untrusted-signer: a trust list not signed by a configured root"),
+                "409": problem("objects.stale-sequence: a trust list not newer than the one held"),
+                "413": problem("request.too-large"),
+                "415": problem("request.content-type"),
+                "422": problem("objects.kind-not-accepted, schema.*, validity.*, unsupported.*"),
+            },
+        }
+    },
+    "/objects/{id}": {
+        "get": {
+            "summary": "A stored object's exact bytes; the ETag is its id",
+            "operationId": "getObject",
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "the object",
+                    "content": {
+                        COSE_TYPE: {"schema": {"type": "string", "contentMediaType": COSE_TYPE}},
+                        "application/vc+json": {"schema": {"type": "object"}},
+                    },
+                },
+                "304": {"description": "not modified"},
+                "404": problem("objects.not-found"),
+            },
+        }
+    },
+}

@@ -1,0 +1,100 @@
+"""Which verified signed objects a node may store: pure per-kind rules, shared by POST /objects and gossip.
+
+:func:`decide` takes a message whose signature and times :func:`protocol.messages.verify_message` has
+already checked, plus a :class:`TrustState` snapshot the node reads from its store, and answers
+:class:`Accept` (with the fields to index) or :class:`Refuse` (with a stable code). No IO, no clock.
+
+Rules so far:
+- ``trust-list``: signed by one of the node's configured trust roots, with an int ``sequence`` higher
+  than every trust list from that root the node already holds (a higher sequence replaces a lower one).
+- ``node-descriptor``: anyone may publish one, but only about itself (``did`` = signer).
+- every other kind: refused (``objects.kind-not-accepted``) until the rules for it exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .messages import SignedMessage
+
+ROLES = frozenset({"office", "marketplace"})
+SEQUENCE_DIGITS = 20  # indexed sequence numbers are zero-padded so text order is numeric order
+
+
+@dataclass(frozen=True)
+class TrustState:
+    """What the node trusts now: its configured roots and, per root, the highest trust-list sequence held."""
+
+    roots: frozenset[str]
+    trust_list_sequences: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Accept:
+    """Store the object, indexing ``fields`` (name -> value or values)."""
+
+    fields: Mapping[str, str | tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Refuse:
+    code: str
+    detail: str
+
+
+Decision = Accept | Refuse
+
+
+def sequence_field(sequence: int) -> str:
+    return str(sequence).zfill(SEQUENCE_DIGITS)
+
+
+def _trust_list(message: SignedMessage, state: TrustState) -> Decision:
+    if message.signer not in state.roots:
+        return Refuse(
+            "objects.untrusted-signer", "trust lists are accepted only from this node's trust roots"
+        )
+    sequence = message.payload.get("sequence")
+    if type(sequence) is not int or sequence < 0:
+        return Refuse("schema.trust-list", "a trust list carries a non-negative int 'sequence'")
+    held = state.trust_list_sequences.get(message.signer)
+    if held is not None and sequence <= held:
+        return Refuse(
+            "objects.stale-sequence",
+            f"this node holds sequence {held} from that root; a trust list must have a higher one",
+        )
+    members = tuple(sorted(_member_dids(message.payload)))
+    fields: dict[str, str | tuple[str, ...]] = {"sequence": sequence_field(sequence)}
+    if members:
+        fields["member"] = members
+    return Accept(fields)
+
+
+def _member_dids(payload: Mapping[str, Any]) -> set[str]:
+    entries = payload.get("entries")
+    if not isinstance(entries, list):
+        return set()
+    return {e["did"] for e in entries if isinstance(e, dict) and isinstance(e.get("did"), str)}
+
+
+def _node_descriptor(message: SignedMessage) -> Decision:
+    payload = message.payload
+    did, role, url = payload.get("did"), payload.get("role"), payload.get("url")
+    if did != message.signer:
+        return Refuse(
+            "objects.descriptor-mismatch", "a node descriptor must be signed by the node it describes"
+        )
+    if role not in ROLES or not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return Refuse("schema.node-descriptor", "a node descriptor needs a role and an http(s) url")
+    return Accept({"did": did, "role": str(role), "url": url})
+
+
+def decide(message: SignedMessage, state: TrustState) -> Decision:
+    """Whether a node holding ``state`` may store ``message`` (already verified)."""
+    if message.kind == "trust-list":
+        return _trust_list(message, state)
+    if message.kind == "node-descriptor":
+        return _node_descriptor(message)
+    return Refuse("objects.kind-not-accepted", f"this node does not accept {message.kind!r} objects yet")

@@ -1,0 +1,49 @@
+"""Helpers for in-process node tests: a node directory's config, keys and signed objects at fixed times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from node.config import NodeConfig
+from protocol.keys import KeyPair
+from protocol.messages import sign_message
+
+NOW = 1_790_000_000
+ROOT = KeyPair.from_seed(bytes(range(32)))
+OTHER_ROOT = KeyPair.from_seed(bytes(range(1, 33)))
+NODE = KeyPair.from_seed(bytes(32 * [7]))
+TOKEN = "test-admin-token-0123456789"
+
+
+class FakeClock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_config(directory: Path, role: str = "marketplace", **overrides: Any) -> NodeConfig:
+    values: dict[str, Any] = {
+        "dir": directory,
+        "role": role,
+        "name": "Test Market",
+        "host": "127.0.0.1",
+        "port": 8470,
+        "public_url": "",
+        "peers": (),
+        "trust_roots": (ROOT.did,),
+    }
+    values.update(overrides)
+    return NodeConfig(**values)
+
+
+def trust_list(sequence: int, key: KeyPair = ROOT, created: int = NOW - 60, **extra: Any) -> bytes:
+    payload: dict[str, Any] = {
+        "created": created,
+        "sequence": sequence,
+        "entries": [{"did": NODE.did, "role": "marketplace", "name": "Test Market"}],
+        **extra,
+    }
+    return sign_message(key, "trust-list", payload)
