@@ -1,0 +1,70 @@
+"""``rightsmesh message sign``: sign a JSON payload as a COSE_Sign1 message (scripting and debugging).
+
+JSON maps to CBOR directly (objects → maps, arrays → arrays, strings, integers, true/false/null);
+JSON numbers with a fraction or exponent are refused (``unsupported.float``): the wire format has no
+floats. ``created`` is set to the current time when the payload does not carry it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from protocol.messages import MESSAGE_KINDS, sign_message
+
+from .. import keyfile
+from ..errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("message", help="signed network messages (COSE_Sign1)")
+    sub = parser.add_subparsers(dest="message_command", metavar="ACTION", required=True)
+    sign = sub.add_parser("sign", help="sign a JSON payload; writes the message bytes")
+    sign.add_argument("--key", required=True, type=Path, help="key file (rightsmesh key new)")
+    sign.add_argument(
+        "--type", required=True, choices=sorted(MESSAGE_KINDS), dest="kind", help="message kind"
+    )
+    sign.add_argument("--out", type=Path, help="output file (default: standard output)")
+    sign.add_argument("payload", type=Path, metavar="PAYLOAD.json", help="payload as a JSON object")
+    sign.set_defaults(handler=_sign)
+
+
+def _reject_float(text: str) -> Any:
+    raise ConfigError(
+        "config.payload", f"JSON number {text} is not an integer; the wire format has no floats"
+    )
+
+
+def read_payload(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``, with integers kept exact and floats refused."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("config.payload", f"cannot read {path}: {exc}") from exc
+    try:
+        payload = json.loads(text, parse_float=_reject_float, parse_constant=_reject_float)
+    except ValueError as exc:
+        raise ConfigError("config.payload", f"{path} is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise ConfigError("config.payload", "the payload must be a JSON object")
+    return payload
+
+
+def _sign(args: argparse.Namespace) -> int:
+    key = keyfile.load_key(args.key)
+    payload = read_payload(args.payload)
+    payload.setdefault("created", int(time.time()))
+    data = sign_message(key, args.kind, payload)
+    if args.out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            args.out.write_bytes(data)
+        except OSError as exc:
+            raise ConfigError("config.write", f"cannot write {args.out}: {exc.strerror}") from exc
+    return 0
