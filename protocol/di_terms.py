@@ -300,10 +300,10 @@ def _walk_value(value: Any, ctx: _Ctx, term: _Term | None, *, nested: bool) -> N
         scoped = _derive(ctx, term.local, override_protected=True) if term.has_local else ctx
         if term.type == "@id":
             _check_id(scoped, value)
-        else:
-            iri = _expand_vocab(scoped, value, "value")
-            if ":" not in iri:
-                raise SchemaError("schema.relative-iri", f"value {value[:200]!r} is not an absolute IRI")
+        elif value in scoped.terms or ":" in value or scoped.vocab is not None:
+            _expand_vocab(scoped, value, "value")
+        else:  # expansion resolves it against the (empty) base: a relative IRI that RDF drops
+            raise SchemaError("schema.relative-iri", f"value {value[:200]!r} is no term nor absolute IRI")
 
 
 def check_terms_fast(document: Mapping[str, Any]) -> None:

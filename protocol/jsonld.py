@@ -188,8 +188,13 @@ def _run(fn: Callable[[], Any]) -> Any:
         raise SchemaError("schema.jsonld", f"not valid JSON-LD: {str(exc).splitlines()[0][:300]}") from None
 
 
+_PYLD_BASE = str(getattr(jsonld, "DEFAULT_BASE_IRI", "http://example.org/base/"))
+
+
 def _absolute(iri: str) -> bool:
-    return bool(jsonld._is_absolute_iri(iri))
+    """Absolute, and not a relative reference pyld resolved against its placeholder base IRI (pyld 3
+    resolves relative IRIs against ``http://example.org/base/`` where JavaScript processors drop them)."""
+    return bool(jsonld._is_absolute_iri(iri)) and not iri.startswith(_PYLD_BASE)
 
 
 def _refused_iri(iri: str) -> bool:
