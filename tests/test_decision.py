@@ -1,0 +1,243 @@
+"""Receipts (art. 16(4)), decisions (art. 17, TDB vocabulary), complaints (art. 20) and outcome resolution."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+from notice_fixtures import HOLDER, MARKET_A, MARKET_B, NOTICE_ID, T0, decision, decision_payload
+
+from protocol.complaint import (
+    build_complaint_payload,
+    check_complaint,
+    complaint_from_message,
+    parse_complaint,
+)
+from protocol.decision import decision_from_message, export_statement_of_reasons, parse_decision
+from protocol.errors import SchemaError, ValidityError
+from protocol.messages import sign_message, verify_message
+from protocol.outcome import DecisionRecord, resolve_outcomes
+from protocol.receipt import build_receipt_payload, parse_receipt, receipt_from_message
+
+
+def test_receipt_round_trip_and_signer_binding() -> None:
+    payload = build_receipt_payload(
+        created=T0,
+        notice=NOTICE_ID,
+        received_at=T0,
+        marketplace=MARKET_A.did,
+        enrolled=True,
+        trusted_flagger=False,
+        reference="case-1",
+    )
+    receipt = receipt_from_message(verify_message(sign_message(MARKET_A, "receipt", payload), T0))
+    assert receipt.enrolled and not receipt.trusted_flagger and receipt.notice == NOTICE_ID
+    with pytest.raises(SchemaError) as exc:
+        receipt_from_message(verify_message(sign_message(MARKET_B, "receipt", payload), T0))
+    assert exc.value.code == "schema.receipt.wrong-signer"
+    bad = dict(payload, notice=b"\x00" * 31)
+    with pytest.raises(SchemaError) as exc:
+        parse_receipt(bad)
+    assert exc.value.code == "schema.receipt.bad-notice"
+    with pytest.raises(SchemaError) as exc:
+        parse_receipt({k: v for k, v in payload.items() if k != "trusted_flagger"})
+    assert exc.value.code == "schema.receipt.missing-trusted-flagger"
+
+
+def test_decision_round_trip_and_signer_binding() -> None:
+    payload = decision_payload()
+    assert parse_decision(payload) == decision()
+    message = verify_message(sign_message(MARKET_A, "decision", payload), T0 + 3600)
+    assert decision_from_message(message).restricts
+    with pytest.raises(SchemaError) as exc:
+        decision_from_message(verify_message(sign_message(MARKET_B, "decision", payload), T0 + 3600))
+    assert exc.value.code == "schema.decision.wrong-signer"
+
+
+def _bad(change: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(decision_payload())
+    change(payload)
+    return payload
+
+
+BAD = [
+    (
+        "unknown visibility",
+        lambda p: p.update(decision_visibility=["DECISION_VISIBILITY_HIDDEN"]),
+        "schema.decision.bad-decision-visibility",
+    ),
+    (
+        "visibility other without text",
+        lambda p: p.update(decision_visibility=["DECISION_VISIBILITY_OTHER"]),
+        "schema.decision.missing-decision-visibility-other",
+    ),
+    (
+        "restrict without restriction",
+        lambda p: p.pop("decision_visibility"),
+        "schema.decision.missing-restriction",
+    ),
+    (
+        "illegal without legal ground",
+        lambda p: p.pop("illegal_content_legal_ground"),
+        "schema.decision.missing-illegal-content-legal-ground",
+    ),
+    (
+        "incompatible without ground",
+        lambda p: p.update(decision_ground="DECISION_GROUND_INCOMPATIBLE_CONTENT"),
+        "schema.decision.missing-incompatible-content-ground",
+    ),
+    ("bad category", lambda p: p.update(category="STATEMENT_CATEGORY_FAKES"), "schema.decision.bad-category"),
+    (
+        "keyword other without text",
+        lambda p: p.update(category_specification=["KEYWORD_OTHER"]),
+        "schema.decision.missing-category-specification-other",
+    ),
+    ("bad source", lambda p: p.update(source_type="SOURCE_GOSSIP"), "schema.decision.bad-source-type"),
+    (
+        "bad automated detection",
+        lambda p: p.update(automated_detection=True),
+        "schema.decision.bad-automated-detection",
+    ),
+    (
+        "bad automated decision",
+        lambda p: p.update(automated_decision="AUTOMATED_DECISION_MAYBE"),
+        "schema.decision.bad-automated-decision",
+    ),
+    ("non-EEA scope", lambda p: p.update(territorial_scope=["US"]), "schema.decision.bad-territorial-scope"),
+    ("bad date", lambda p: p.update(application_date="2026-02-30"), "schema.decision.bad-application-date"),
+    (
+        "content after application",
+        lambda p: p.update(content_date="2026-01-02"),
+        "schema.decision.bad-content-date",
+    ),
+    (
+        "no-action with restriction",
+        lambda p: p.update(action="no-action"),
+        "schema.decision.restriction-without-action",
+    ),
+    ("no redress", lambda p: p.pop("redress"), "schema.decision.missing-redress"),
+    ("bad redress", lambda p: p.update(redress={"internal_complaint": True}), "schema.decision.bad-redress"),
+    ("missing content type", lambda p: p.pop("content_type"), "schema.decision.missing-content-type"),
+    ("bad ean", lambda p: p.update(content_id_ean="96385074"), "schema.decision.bad-content-id-ean"),
+    ("bad supersedes", lambda p: p.update(supersedes=b"x"), "schema.decision.bad-supersedes"),
+]
+
+
+@pytest.mark.parametrize(("name", "change", "code"), BAD, ids=[b[0] for b in BAD])
+def test_bad_decisions(name: str, change: Any, code: str) -> None:
+    with pytest.raises(SchemaError) as exc:
+        parse_decision(_bad(change))
+    assert exc.value.code == code
+
+
+def test_no_action_decision_parses_but_exports_nothing() -> None:
+    d = decision(
+        action="no-action",
+        decision_visibility=(),
+        decision_ground=None,
+        illegal_content_legal_ground=None,
+        illegal_content_explanation=None,
+        category=None,
+        category_specification=(),
+    )
+    parsed = parse_decision(decision_payload(**{f.name: getattr(d, f.name) for f in dataclasses.fields(d)}))
+    assert not parsed.restricts
+    with pytest.raises(SchemaError) as exc:
+        export_statement_of_reasons(parsed)
+    assert exc.value.code == "schema.decision.not-a-restriction"
+
+
+def test_export_has_tdb_shape_and_no_personal_data() -> None:
+    sor = export_statement_of_reasons(decision(content_id_ean="4006381333931"))
+    assert sor["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+    assert sor["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
+    assert sor["category"] == "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS"
+    assert sor["content_type"] == ["CONTENT_TYPE_PRODUCT"]
+    assert sor["content_id"] == {"EAN-13": "4006381333931"}
+    assert sor["puid"] == "listing-123" and sor["territorial_scope"] == ["DE", "FR"]
+    text = json.dumps(sor)
+    for private in ("marketplace", "notice", "redress", "did:key", "source_identity", "@"):
+        assert private not in text
+
+
+def test_complaints() -> None:
+    payload = build_complaint_payload(
+        created=T0 + 7200,
+        decision=b"\x09" * 32,
+        notice=NOTICE_ID,
+        marketplace=MARKET_A.did,
+        complainant="seller",
+        explanation="The seller shows an invoice from the brand's distributor.",
+        seller_ref="seller-9",
+    )
+    complaint = complaint_from_message(
+        verify_message(sign_message(MARKET_A, "complaint", payload), T0 + 7200)
+    )
+    ctx = {
+        "notice_signer": HOLDER.did,
+        "decision_id": b"\x09" * 32,
+        "decision_marketplace": MARKET_A.did,
+        "decision_created": T0 + 3600,
+    }
+    check_complaint(complaint, signer=MARKET_A.did, **ctx)
+    with pytest.raises(SchemaError) as exc:
+        check_complaint(complaint, signer=HOLDER.did, **ctx)
+    assert exc.value.code == "schema.complaint.wrong-signer"
+    late = parse_complaint(dict(payload, created=T0 + 3600 + 200 * 86400))
+    with pytest.raises(ValidityError) as vexc:
+        check_complaint(late, signer=MARKET_A.did, **ctx)
+    assert vexc.value.code == "validity.complaint-too-late"
+    notifier = parse_complaint(
+        {k: v for k, v in payload.items() if k != "seller_ref"} | {"complainant": "notifier"}
+    )
+    check_complaint(notifier, signer=HOLDER.did, **ctx)
+    with pytest.raises(SchemaError) as exc:
+        parse_complaint(dict(payload, complainant="notifier"))
+    assert exc.value.code == "schema.complaint.bad-seller-ref"
+    with pytest.raises(SchemaError) as exc:
+        parse_complaint(dict(payload, explanation="no"))
+    assert exc.value.code == "schema.complaint.explanation-too-short"
+
+
+def _rec(i: int, **kw: Any) -> DecisionRecord:
+    return DecisionRecord(id=bytes([i]) * 32, decision=decision(**kw))
+
+
+def test_outcome_supersession_latest_and_ties() -> None:
+    first = _rec(1, created=T0 + 10)
+    reversal = _rec(
+        2,
+        created=T0 + 20,
+        action="no-action",
+        decision_visibility=(),
+        decision_ground=None,
+        illegal_content_legal_ground=None,
+        illegal_content_explanation=None,
+        category=None,
+        category_specification=(),
+        supersedes=first.id,
+        complaint=b"\x07" * 32,
+    )
+    other_market = _rec(3, created=T0 + 5, marketplace=MARKET_B.did)
+    other_notice = _rec(4, created=T0 + 99, notice=b"\xff" * 32)
+    outcomes = resolve_outcomes(NOTICE_ID, [reversal, other_notice, first, other_market])
+    assert list(outcomes) == sorted([MARKET_A.did, MARKET_B.did])
+    a = outcomes[MARKET_A.did]
+    assert (
+        a.decision_id == reversal.id and not a.restricted and a.superseded == (first.id,) and not a.contested
+    )
+    assert outcomes[MARKET_B.did].restricted
+    # Order of arrival never matters.
+    assert resolve_outcomes(NOTICE_ID, [first, reversal, other_market]) == {k: v for k, v in outcomes.items()}
+    # A fork (two decisions not superseded) picks the latest, then the greatest id.
+    stale = _rec(5, created=T0 + 30, supersedes=None)
+    assert resolve_outcomes(NOTICE_ID, [first, reversal, stale])[MARKET_A.did].decision_id == stale.id
+    tie_a, tie_b = _rec(6, created=T0 + 40), _rec(9, created=T0 + 40)
+    out = resolve_outcomes(NOTICE_ID, [tie_b, tie_a])[MARKET_A.did]
+    assert out.decision_id == tie_b.id and out.contested
+    # Only the same marketplace can supersede: B naming A's decision does not remove it.
+    hijack = _rec(7, created=T0 + 50, marketplace=MARKET_B.did, supersedes=first.id)
+    assert resolve_outcomes(NOTICE_ID, [first, hijack])[MARKET_A.did].decision_id == first.id
