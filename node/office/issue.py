@@ -99,9 +99,7 @@ def issue_credential(
     return credential
 
 
-def revoke(
-    key: KeyPair, db: sqlite_utils.Database, base_url: str, credential_id: str, now: int
-) -> dict[str, Any]:
+def revoke(key: KeyPair, db: sqlite_utils.Database, credential_id: str, now: int) -> dict[str, Any]:
     """Revoke one issued credential: set its bit and sign the next version of its status list."""
     row = store.get_credential(db, credential_id)
     if row["revoked_at"] is not None:

@@ -19,7 +19,7 @@ from protocol.messages import sign_message
 from protocol.role_payloads import search_result_payload
 
 from ..api.views import COSE_SIGN1_TYPE, now
-from ..appkeys import CONFIG, DB, NODE_KEY
+from ..appkeys import DB, NODE_KEY
 from ..auth import require_admin
 from ..errors import NodeError
 from ..openapi import problem
@@ -193,9 +193,7 @@ async def admin_revoke(request: web.Request) -> web.Response:
         raise Problem(422, "request.schema", 'expected {"credential": "<credential id>"}')
     db = request.app[DB]
     with transaction(db):
-        result = issue.revoke(
-            request.app[NODE_KEY], db, request.app[CONFIG].url, body["credential"], now(request)
-        )
+        result = issue.revoke(request.app[NODE_KEY], db, body["credential"], now(request))
     return web.json_response(result)
 
 

@@ -1,0 +1,77 @@
+"""``rightsmesh office`` commands on a node directory: import (idempotent, rejected lines), offer, revoke."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from node.cli import main
+from node.office import store
+from node.storage.db import open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "specs" / "examples" / "register-em.csv"
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    directory = tmp_path / "office"
+    assert main(["init", "--role", "office", "--name", "EM Office", "--dir", str(directory)]) == 0
+    return directory
+
+
+def test_import_is_idempotent_and_reports_rejects(
+    office: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["office", "import", "--dir", str(office), str(SAMPLE), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["inserted"] == first["accepted"] == 300 and first["rejected"] == 0
+    assert (
+        main(
+            [
+                "office",
+                "import",
+                "--dir",
+                str(office),
+                str(ROOT / "specs/examples/register-em.json"),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    second = json.loads(capsys.readouterr().out)
+    assert second["unchanged"] == 300 and second["inserted"] == second["updated"] == 0
+    lines = SAMPLE.read_text().splitlines()
+    bad = tmp_path / "bad.csv"
+    changed = lines[1].replace(",registered,", ",alive,")
+    bad.write_text("\n".join([lines[0], changed, lines[2].replace("EM,", "EM,", 1)]) + "\n")
+    assert main(["office", "import", "--dir", str(office), str(bad), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert f"{bad}:2: rejected: schema.vocabulary" in captured.err
+    assert json.loads(captured.out)["rejected"] == 1
+
+
+def test_offer_and_revoke(office: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["office", "import", "--dir", str(office), str(SAMPLE)]) == 0
+    capsys.readouterr()
+    assert main(["office", "offer", "--dir", str(office), "--number", "018003578", "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["right"] == "EM:018003578" and len(created["code"]) == 25
+    assert main(["office", "offer", "--dir", str(office), "--number", "000000000"]) == 2
+    assert "office.unknown-right" in capsys.readouterr().err
+    assert main(["office", "revoke", "--dir", str(office), "--credential", "urn:uuid:none"]) == 2
+    assert "office.unknown-credential" in capsys.readouterr().err
+    db = open_database(office / "node.db")
+    try:
+        assert [o.id for o in store.list_offers(db)] == [created["offer"]]
+    finally:
+        db.close()
+
+
+def test_import_refuses_a_marketplace_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = tmp_path / "market"
+    assert main(["init", "--role", "marketplace", "--name", "M", "--dir", str(directory)]) == 0
+    assert main(["office", "import", "--dir", str(directory), str(SAMPLE)]) == 2
+    assert "config.role" in capsys.readouterr().err
