@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import heapq
-import json
 import re
 import secrets
 from collections import OrderedDict
@@ -39,6 +38,9 @@ from yarl import URL
 
 from protocol.errors import ProtocolError, SignatureError
 from protocol.keys import KeyPair, public_key_from_did, split_did_url
+
+from .appkeys import CLOCK
+from .problems import problem_response
 
 SIGNATURE_LABEL = "peer"
 SIGNATURE_TAG = "rightsmesh-peer"
@@ -331,30 +333,25 @@ ACCEPT_SIGNATURE = (
 )
 
 
-def problem_response(error: HttpSignatureError) -> web.Response:
-    """The RFC 9457 401 answer for a refused peer request."""
-    body = {
-        "type": f"https://w3id.org/rightsmesh/problems/{error.code}",
-        "title": "Unauthorized peer request",
-        "status": 401,
-        "detail": error.detail,
-        "code": error.code,
-    }
-    return web.Response(
-        status=401,
-        body=json.dumps(body).encode(),
-        content_type="application/problem+json",
-        headers={"Accept-Signature": ACCEPT_SIGNATURE},
-    )
+def refusal(error: HttpSignatureError) -> web.Response:
+    """The RFC 9457 problem+json 401 for a refused peer request, with an RFC 9421 Accept-Signature.
+
+    Rendered here rather than raised as a ``Problem``: the node's problem middleware gives every 401 the
+    admin Bearer challenge, which is not what a peer needs to hear.
+    """
+    return problem_response(401, error.code, error.detail, headers={"Accept-Signature": ACCEPT_SIGNATURE})
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def setup_peer_auth(
-    app: web.Application, clock: Callable[[], float], nonce_cache: NonceCache | None = None
+    app: web.Application, clock: Callable[[], float] | None = None, nonce_cache: NonceCache | None = None
 ) -> None:
-    """Install what :func:`peer_endpoint` and :func:`peer_auth_middleware` need on ``app``."""
+    """Install what :func:`peer_endpoint` and :func:`peer_auth_middleware` need on ``app``; the clock
+    defaults to the node's ``app[CLOCK]``."""
+    if clock is None:
+        clock = app[CLOCK]
     cache = nonce_cache if nonce_cache is not None else NonceCache()  # an empty cache is falsy
     app[PEER_AUTH] = PeerAuth(clock=clock, nonce_cache=cache)
 
@@ -368,7 +365,7 @@ def peer_endpoint(handler: Handler) -> Handler:
         try:
             await verify_request(request, auth.clock(), auth.nonce_cache)
         except HttpSignatureError as error:
-            return problem_response(error)
+            return refusal(error)
         return await handler(request)
 
     guarded.__name__ = getattr(handler, "__name__", "peer_endpoint")
@@ -390,7 +387,7 @@ def peer_auth_middleware(prefix: str = "/peer/") -> Middleware:
         try:
             await verify_request(request, auth.clock(), auth.nonce_cache)
         except HttpSignatureError as error:
-            return problem_response(error)
+            return refusal(error)
         return await handler(request)
 
     return middleware

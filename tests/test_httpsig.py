@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, MappingKeyResolver, algorithms
 
 from node import httpsig
+from node.appkeys import CLOCK
 from node.httpsig import (
     PEER_DID,
     HttpSignatureError,
@@ -23,6 +24,7 @@ from node.httpsig import (
     sign_request,
     verify_message,
 )
+from node.problems import problem_middleware
 from protocol.keys import KeyPair
 
 NOW = 1_800_000_000
@@ -59,8 +61,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def client(aiohttp_client: Any, clock: Clock) -> Any:
-    app = web.Application(middlewares=[peer_auth_middleware("/mw/")])
-    setup_peer_auth(app, clock)
+    middlewares = [problem_middleware, peer_auth_middleware("/mw/")]
+    app = web.Application(middlewares=middlewares, client_max_size=1024)
+    app[CLOCK] = clock
+    setup_peer_auth(app)
     app.router.add_post("/peer/push", push)
     app.router.add_get("/peer/push", push)
     app.router.add_get("/open", open_route)
@@ -80,8 +84,8 @@ def signed(client: Any, method: str, path: str, body: bytes = b"", *, key: KeyPa
 
 async def problem(resp: Any, code: str) -> None:
     assert resp.status == 401
-    assert resp.headers["Content-Type"] == "application/problem+json"
-    assert "Accept-Signature" in resp.headers
+    assert resp.content_type == "application/problem+json"
+    assert "Accept-Signature" in resp.headers and "WWW-Authenticate" not in resp.headers
     doc = json.loads(await resp.text())
     assert doc["code"] == code and doc["status"] == 401 and doc["type"].endswith(code)
 
@@ -427,3 +431,9 @@ async def test_setup_uses_the_given_cache(aiohttp_client: Any) -> None:
     client = await aiohttp_client(app)
     resp = await client.post("/peer/push", data=b"x", headers=signed(client, "POST", "/peer/push", b"x"))
     assert resp.status == 200 and len(cache) == 1
+
+
+async def test_oversized_body_is_a_413_problem(client: Any) -> None:
+    body = b"x" * 2048
+    resp = await client.post("/peer/push", data=body, headers=signed(client, "POST", "/peer/push", body))
+    assert resp.status == 413 and (await resp.json(content_type=None))["code"] == "request.too-large"
