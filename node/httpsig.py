@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from http_message_signatures import (
@@ -146,6 +147,26 @@ def sign_request(
     for name in ("Content-Digest", "Signature-Input", "Signature"):
         added[name] = message_headers[name]
     return added
+
+
+def signed_request(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    key: KeyPair,
+    now: float,
+    *,
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    timeout: aiohttp.ClientTimeout | None = None,
+) -> Any:
+    """``session.request`` for a signed peer request: use as ``async with signed_request(...) as resp``."""
+    base = dict(headers or {})
+    all_headers = {**base, **sign_request(method, url, base, body, key, now)}
+    options: dict[str, Any] = {"data": body, "headers": all_headers}
+    if timeout is not None:
+        options["timeout"] = timeout
+    return session.request(method.upper(), url, **options)
 
 
 @dataclass

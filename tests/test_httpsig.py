@@ -22,6 +22,7 @@ from node.httpsig import (
     peer_endpoint,
     setup_peer_auth,
     sign_request,
+    signed_request,
     verify_message,
 )
 from node.problems import problem_middleware
@@ -43,7 +44,7 @@ class Clock:
 @peer_endpoint
 async def push(request: web.Request) -> web.Response:
     body = await request.read()
-    return web.json_response({"peer": request[PEER_DID], "body": body.decode()})
+    return web.json_response({"peer": request[PEER_DID], "body": body.decode("latin-1")})
 
 
 async def open_route(request: web.Request) -> web.Response:
@@ -437,3 +438,15 @@ async def test_oversized_body_is_a_413_problem(client: Any) -> None:
     body = b"x" * 2048
     resp = await client.post("/peer/push", data=body, headers=signed(client, "POST", "/peer/push", body))
     assert resp.status == 413 and (await resp.json(content_type=None))["code"] == "request.too-large"
+
+
+async def test_signed_request_helper_with_a_real_client_session(client: Any) -> None:
+    url = url_of(client, "/peer/push?since=5")
+    body = b"\xa1\x01\x02"
+    cbor = {"Content-Type": "application/cbor"}
+    async with signed_request(client.session, "post", url, BOB, NOW, body=body, headers=cbor) as resp:
+        assert resp.status == 200 and (await resp.json())["peer"] == BOB.did
+    async with signed_request(client.session, "GET", url, BOB, NOW) as resp:
+        assert resp.status == 200
+    async with signed_request(client.session, "POST", url, BOB, NOW, body=b"raw") as resp:
+        assert resp.status == 200
