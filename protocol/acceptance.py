@@ -5,8 +5,9 @@ already checked, plus a :class:`TrustState` snapshot the node reads from its sto
 :class:`Accept` (with the fields to index) or :class:`Refuse` (with a stable code). No IO, no clock.
 
 Rules so far:
-- ``trust-list``: signed by one of the node's configured trust roots, with an int ``sequence`` higher
-  than every trust list from that root the node already holds (a higher sequence replaces a lower one).
+- ``trust-list``: a well-formed trust list (:func:`protocol.trust_list.parse_trust_list`) signed by one
+  of the node's configured trust roots, with a ``sequence`` higher than every trust list from that root
+  the node already holds (a higher sequence replaces a lower one; codes as :class:`TrustStore` uses).
 - ``node-descriptor``: anyone may publish one, but only about itself (``did`` = signer).
 - every other kind: refused (``objects.kind-not-accepted``) until the rules for it exist.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from .errors import SchemaError
 from .messages import SignedMessage
+from .trust_list import parse_trust_list
 
 ROLES = frozenset({"office", "marketplace"})
 SEQUENCE_DIGITS = 20  # indexed sequence numbers are zero-padded so text order is numeric order
@@ -53,30 +55,22 @@ def sequence_field(sequence: int) -> str:
 
 def _trust_list(message: SignedMessage, state: TrustState) -> Decision:
     if message.signer not in state.roots:
-        return Refuse(
-            "objects.untrusted-signer", "trust lists are accepted only from this node's trust roots"
-        )
-    sequence = message.payload.get("sequence")
-    if type(sequence) is not int or sequence < 0:
-        return Refuse("schema.trust-list", "a trust list carries a non-negative int 'sequence'")
+        return Refuse("validity.untrusted-root", "trust lists are accepted only from this node's trust roots")
+    try:
+        trust_list = parse_trust_list(message)
+    except SchemaError as exc:
+        return Refuse(exc.code, exc.detail)
     held = state.trust_list_sequences.get(message.signer)
-    if held is not None and sequence <= held:
+    if held is not None and trust_list.sequence <= held:
         return Refuse(
-            "objects.stale-sequence",
+            "validity.stale-sequence",
             f"this node holds sequence {held} from that root; a trust list must have a higher one",
         )
-    members = tuple(sorted(_member_dids(message.payload)))
-    fields: dict[str, str | tuple[str, ...]] = {"sequence": sequence_field(sequence)}
+    fields: dict[str, str | tuple[str, ...]] = {"sequence": sequence_field(trust_list.sequence)}
+    members = tuple(sorted({entry.did for entry in trust_list.entries}))
     if members:
         fields["member"] = members
     return Accept(fields)
-
-
-def _member_dids(payload: Mapping[str, Any]) -> set[str]:
-    entries = payload.get("entries")
-    if not isinstance(entries, list):
-        return set()
-    return {e["did"] for e in entries if isinstance(e, dict) and isinstance(e.get("did"), str)}
 
 
 def _node_descriptor(message: SignedMessage) -> Decision:

@@ -8,6 +8,7 @@ from typing import Any
 from node.config import NodeConfig
 from protocol.keys import KeyPair
 from protocol.messages import sign_message
+from protocol.trust_list import trust_list_payload
 
 NOW = 1_790_000_000
 ROOT = KeyPair.from_seed(bytes(range(32)))
@@ -40,10 +41,19 @@ def make_config(directory: Path, role: str = "marketplace", **overrides: Any) ->
 
 
 def trust_list(sequence: int, key: KeyPair = ROOT, created: int = NOW - 60, **extra: Any) -> bytes:
-    payload: dict[str, Any] = {
-        "created": created,
-        "sequence": sequence,
-        "entries": [{"did": NODE.did, "role": "marketplace", "name": "Test Market"}],
-        **extra,
-    }
-    return sign_message(key, "trust-list", payload)
+    """A trust list accrediting NODE as a marketplace; ``extra`` adds raw payload fields (e.g. expires)."""
+    payload = trust_list_payload(
+        [
+            {
+                "did": NODE.did,
+                "role": "marketplace",
+                "name": "Test Market",
+                "jurisdiction": "EU",
+                "valid_from": NOW - 86400,
+                "valid_until": NOW + 365 * 86400,
+            }
+        ],
+        sequence=sequence,
+        created=created,
+    )
+    return sign_message(key, "trust-list", {**payload, **extra})

@@ -127,20 +127,21 @@ async def test_get_object_if_none_match(client: TestClient) -> None:
 
 async def test_higher_sequence_replaces_lower_is_refused(client: TestClient) -> None:
     assert (await post(client, trust_list(5))).status == 201
-    await assert_problem(await post(client, trust_list(4)), 409, "objects.stale-sequence")
-    await assert_problem(await post(client, trust_list(5, created=NOW - 30)), 409, "objects.stale-sequence")
+    await assert_problem(await post(client, trust_list(4)), 409, "validity.stale-sequence")
+    await assert_problem(await post(client, trust_list(5, created=NOW - 30)), 409, "validity.stale-sequence")
     assert (await post(client, trust_list(6))).status == 201
     assert client.app[OBJECTS].count("trust-list") == 2
 
 
 async def test_untrusted_trust_list_signer(client: TestClient) -> None:
-    await assert_problem(await post(client, trust_list(1, key=OTHER_ROOT)), 403, "objects.untrusted-signer")
+    await assert_problem(await post(client, trust_list(1, key=OTHER_ROOT)), 403, "validity.untrusted-root")
     assert client.app[OBJECTS].count() == 0
 
 
 async def test_trust_list_without_sequence(client: TestClient) -> None:
     raw = sign_message(ROOT, "trust-list", {"created": NOW, "entries": []})
     await assert_problem(await post(client, raw), 422, "schema.trust-list")
+    await assert_problem(await post(client, trust_list(1, colour="red")), 422, "schema.trust-list")
 
 
 async def test_node_descriptor_from_anyone_is_accepted(client: TestClient) -> None:
@@ -264,3 +265,18 @@ async def test_internal_error_hides_details(client: TestClient) -> None:
     resp = await post(client, trust_list(1))
     body = await assert_problem(resp, 500, "internal.error")
     assert "object_fields" not in body["detail"]
+
+
+async def test_trust_store_is_built_from_the_newest_held_list(client: TestClient, clock: FakeClock) -> None:
+    from node.appkeys import CONFIG
+    from node.trust import load_trust_store
+
+    app = client.app
+    assert load_trust_store(app[CONFIG], app[OBJECTS], NOW).lists == ()
+    await post(client, trust_list(2))
+    await post(client, trust_list(7, expires=NOW + 1000))
+    trust = load_trust_store(app[CONFIG], app[OBJECTS], NOW)
+    assert [tl.sequence for tl in trust.lists] == [7]
+    assert trust.is_trusted(NODE.did, "marketplace", NOW)
+    assert not trust.is_trusted(NODE.did, "office", NOW)
+    assert load_trust_store(app[CONFIG], app[OBJECTS], NOW + 1000).lists == ()  # the newest has expired

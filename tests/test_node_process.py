@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from protocol.messages import sign_message, verify_message
+from protocol.messages import verify_message
+from protocol.trust_list import sign_trust_list
 from tests.node_fixtures import NODE, ROOT
 from tests.nodeproc import init_node, run_cli, start_node
 
@@ -27,8 +28,16 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 
 def signed_trust_list(sequence: int) -> bytes:
-    payload = {"created": int(time.time()) - 5, "sequence": sequence, "entries": [{"did": NODE.did}]}
-    return sign_message(ROOT, "trust-list", payload)
+    now = int(time.time())
+    entry = {
+        "did": NODE.did,
+        "role": "marketplace",
+        "name": "Test Market",
+        "jurisdiction": "EU",
+        "valid_from": now - 60,
+        "valid_until": now + 86400,
+    }
+    return sign_trust_list(ROOT, [entry], sequence=sequence, created=now - 5)
 
 
 def test_acknowledged_object_survives_kill_9(tmp_path: Path) -> None:
@@ -76,7 +85,7 @@ def test_publish_refused_object_prints_code(tmp_path: Path) -> None:
     node = start_node(directory)
     try:
         refused = run_cli("publish", "--node", node.url, str(tmp_path / "t.cose"))
-        assert refused.returncode == 1 and refused.stdout.strip() == "objects.untrusted-signer"
+        assert refused.returncode == 1 and refused.stdout.strip() == "validity.untrusted-root"
         junk = run_cli("publish", "--node", node.url, str(tmp_path / "junk.cbor"))
         assert junk.returncode == 1 and junk.stdout.strip().startswith("decode.")
     finally:

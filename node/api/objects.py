@@ -26,8 +26,8 @@ _ID = re.compile(r"^[0-9a-f]{64}$")
 # HTTP status of each acceptance refusal; other codes (schema.*) answer 422.
 REFUSAL_STATUS = {
     "objects.kind-not-accepted": 422,
-    "objects.untrusted-signer": 403,
-    "objects.stale-sequence": 409,
+    "validity.untrusted-root": 403,
+    "validity.stale-sequence": 409,
     "objects.descriptor-mismatch": 422,
 }
 
@@ -105,8 +105,8 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 "400": problem(
                     "malformed CBOR/COSE (decode.*), bad signature (signature.invalid), empty body"
                 ),
-                "403": problem("objects.untrusted-signer: a trust list not signed by a configured root"),
-                "409": problem("objects.stale-sequence: a trust list not newer than the one held"),
+                "403": problem("validity.untrusted-root: a trust list not signed by a configured root"),
+                "409": problem("validity.stale-sequence: a trust list not newer than the one held"),
                 "413": problem("request.too-large"),
                 "415": problem("request.content-type"),
                 "422": problem("objects.kind-not-accepted, schema.*, validity.*, unsupported.*"),
