@@ -163,7 +163,8 @@ def signed_request(
     """``session.request`` for a signed peer request: use as ``async with signed_request(...) as resp``."""
     base = dict(headers or {})
     all_headers = {**base, **sign_request(method, url, base, body, key, now)}
-    options: dict[str, Any] = {"data": body, "headers": all_headers}
+    # No payload object for an empty body: aiohttp would add an (unsigned) octet-stream Content-Type.
+    options: dict[str, Any] = {"data": body or None, "headers": all_headers}
     if timeout is not None:
         options["timeout"] = timeout
     return session.request(method.upper(), url, **options)
