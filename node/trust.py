@@ -7,7 +7,7 @@ indexed ``sequence`` field); :func:`load_trust_store` gives the verified lists t
 
 from __future__ import annotations
 
-from protocol.acceptance import TrustState
+from protocol.acceptance import STATUS_LIST_KIND, TrustState
 from protocol.errors import ProtocolError
 from protocol.trust_list import TrustStore, verify_trust_list
 
@@ -52,3 +52,15 @@ def load_trust_store(config: NodeConfig, store: ObjectStore, now: int) -> TrustS
         except ProtocolError:
             continue
     return trust
+
+
+def held_status_list_version(store: ObjectStore, url: str) -> int | None:
+    """The highest ``statusListVersion`` of the status list at ``url`` that the node holds."""
+    row = store.db.execute(
+        "SELECT MAX(v.value) FROM objects o"
+        " JOIN object_fields u ON u.object_id = o.id AND u.name = 'url' AND u.value = ?"
+        " JOIN object_fields v ON v.object_id = o.id AND v.name = 'version'"
+        " WHERE o.kind = ?",
+        [url, STATUS_LIST_KIND],
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])

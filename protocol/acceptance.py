@@ -10,6 +10,10 @@ Rules so far:
   the node already holds (a higher sequence replaces a lower one; codes as :class:`TrustStore` uses).
 - ``node-descriptor``: anyone may publish one, but only about itself (``did`` = signer).
 - every other kind: refused (``objects.kind-not-accepted``) until the rules for it exist.
+
+Credentials (JSON) are decided by :func:`decide_status_list`: a Bitstring Status List credential whose
+proof has been verified is stored if its issuer is an office some held trust list accredits now, and its
+``statusListVersion`` is higher than any version of that list URL the node holds.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from dataclasses import dataclass, field
 
 from .errors import SchemaError
 from .messages import SignedMessage
-from .trust_list import parse_trust_list
+from .status_list import StatusList
+from .trust_list import TrustStore, parse_trust_list
 
 ROLES = frozenset({"office", "marketplace"})
 SEQUENCE_DIGITS = 20  # indexed sequence numbers are zero-padded so text order is numeric order
@@ -92,3 +97,28 @@ def decide(message: SignedMessage, state: TrustState) -> Decision:
     if message.kind == "node-descriptor":
         return _node_descriptor(message)
     return Refuse("objects.kind-not-accepted", f"this node does not accept {message.kind!r} objects yet")
+
+
+STATUS_LIST_KIND = "status-list"
+
+
+def decide_status_list(
+    status_list: StatusList, trust: TrustStore, held_version: int | None, now: int
+) -> Decision:
+    """Whether to store a verified status list credential (``now`` in Unix seconds)."""
+    if not trust.is_trusted(status_list.issuer, "office", now):
+        return Refuse(
+            "validity.untrusted-issuer", "status lists are accepted only from offices in a held trust list"
+        )
+    if held_version is not None and status_list.version <= held_version:
+        return Refuse(
+            "validity.stale-version",
+            f"this node holds version {held_version} of that list; a new one must have a higher version",
+        )
+    return Accept(
+        {
+            "url": status_list.url,
+            "purpose": status_list.purpose,
+            "version": sequence_field(status_list.version),
+        }
+    )

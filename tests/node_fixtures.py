@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ NOW = 1_790_000_000
 ROOT = KeyPair.from_seed(bytes(range(32)))
 OTHER_ROOT = KeyPair.from_seed(bytes(range(1, 33)))
 NODE = KeyPair.from_seed(bytes(32 * [7]))
+OFFICE = KeyPair.from_seed(bytes(32 * [5]))
 TOKEN = "test-admin-token-0123456789"
 
 
@@ -40,10 +42,28 @@ def make_config(directory: Path, role: str = "marketplace", **overrides: Any) ->
     return NodeConfig(**values)
 
 
-def trust_list(sequence: int, key: KeyPair = ROOT, created: int = NOW - 60, **extra: Any) -> bytes:
-    """A trust list accrediting NODE as a marketplace; ``extra`` adds raw payload fields (e.g. expires)."""
+def accreditation(key: KeyPair, role: str, name: str = "Accredited") -> dict[str, Any]:
+    return {
+        "did": key.did,
+        "role": role,
+        "name": name,
+        "jurisdiction": "EU",
+        "valid_from": NOW - 86400,
+        "valid_until": NOW + 365 * 86400,
+    }
+
+
+def trust_list(
+    sequence: int,
+    key: KeyPair = ROOT,
+    created: int = NOW - 60,
+    also: Sequence[dict[str, Any]] = (),
+    **extra: Any,
+) -> bytes:
+    """A trust list accrediting NODE as a marketplace (plus ``also``); ``extra`` adds raw payload fields."""
     payload = trust_list_payload(
         [
+            *also,
             {
                 "did": NODE.did,
                 "role": "marketplace",
@@ -51,7 +71,7 @@ def trust_list(sequence: int, key: KeyPair = ROOT, created: int = NOW - 60, **ex
                 "jurisdiction": "EU",
                 "valid_from": NOW - 86400,
                 "valid_until": NOW + 365 * 86400,
-            }
+            },
         ],
         sequence=sequence,
         created=created,

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from protocol.acceptance import Refuse, decide
+from protocol.acceptance import STATUS_LIST_KIND, Accept, Decision, Refuse, decide, decide_status_list
 from protocol.cbor import Limits
 from protocol.messages import verify_message
+from protocol.status_list import LIST_TYPE, verify_status_list_credential
+from protocol.vc import credential_types, format_datetime, load_json, parse_datetime
 
 from ..appkeys import CONFIG, OBJECTS
 from ..openapi import problem
 from ..problems import Problem, read_body
 from ..storage.db import transaction
-from ..trust import trust_state
+from ..trust import held_status_list_version, load_trust_store, trust_state
 from .views import COSE_TYPE, now, object_content_type
 
 routes = web.RouteTableDef()
 
 COSE_BODY_TYPES = ("application/cose", "application/cbor")
+JSON_BODY_TYPES = ("application/vc+json", "application/vc", "application/json")
+BODY_TYPES = COSE_BODY_TYPES + JSON_BODY_TYPES
 _ID = re.compile(r"^[0-9a-f]{64}$")
 
 # HTTP status of each acceptance refusal; other codes (schema.*) answer 422.
@@ -29,6 +35,8 @@ REFUSAL_STATUS = {
     "validity.untrusted-root": 403,
     "validity.stale-sequence": 409,
     "objects.descriptor-mismatch": 422,
+    "validity.untrusted-issuer": 403,
+    "validity.stale-version": 409,
 }
 
 
@@ -36,14 +44,16 @@ REFUSAL_STATUS = {
 async def post_object(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     store = request.app[OBJECTS]
-    raw = await read_body(request, COSE_BODY_TYPES, min(config.max_object, config.max_body))
+    raw = await read_body(request, BODY_TYPES, min(config.max_object, config.max_body))
+    if request.content_type.lower() in JSON_BODY_TYPES:
+        return _store_credential(request, raw)
     message = verify_message(raw, now(request), limits=Limits(max_bytes=config.max_object))
     if store.has(message.id_hex):
-        return web.json_response({"id": message.id_hex, "stored": False}, status=200)
+        return _stored(message.id_hex, False)
     with transaction(store.db):
         decision = decide(message, trust_state(config, store))
-        if isinstance(decision, Refuse):
-            raise Problem(REFUSAL_STATUS.get(decision.code, 422), decision.code, decision.detail)
+        _refuse_if(decision)
+        assert isinstance(decision, Accept)
         id_hex, inserted = store.put(
             message.raw,
             kind=message.kind,
@@ -53,11 +63,60 @@ async def post_object(request: web.Request) -> web.Response:
             fields=decision.fields,
             received_at=now(request),
         )
+    return _stored(id_hex, inserted)
+
+
+def _refuse_if(decision: Decision) -> None:
+    if isinstance(decision, Refuse):
+        raise Problem(REFUSAL_STATUS.get(decision.code, 422), decision.code, decision.detail)
+
+
+def _stored(id_hex: str, inserted: bool) -> web.Response:
     return web.json_response(
         {"id": id_hex, "stored": inserted},
         status=201 if inserted else 200,
         headers={"Location": f"/objects/{id_hex}"} if inserted else None,
     )
+
+
+def _store_credential(request: web.Request, raw: bytes) -> web.Response:
+    """A JSON credential: only a Bitstring Status List credential from an accredited office, for now."""
+    config = request.app[CONFIG]
+    store = request.app[OBJECTS]
+    id_hex = hashlib.sha256(raw).hexdigest()
+    if store.has(id_hex):
+        return _stored(id_hex, False)
+    document = load_json(raw)
+    if not isinstance(document, dict):
+        raise Problem(422, "schema.credential", "a credential is a JSON object")
+    if LIST_TYPE not in credential_types(document):
+        raise Problem(
+            422, "objects.kind-not-accepted", f"this node accepts only {LIST_TYPE} credentials as JSON"
+        )
+    clock = now(request)
+    moment = datetime.fromtimestamp(clock, UTC)
+    status_list = verify_status_list_credential(document, now=moment)
+    with transaction(store.db):
+        trust = load_trust_store(config, store, clock)
+        decision = decide_status_list(
+            status_list, trust, held_status_list_version(store, status_list.url), clock
+        )
+        _refuse_if(decision)
+        assert isinstance(decision, Accept)
+        valid_from = parse_datetime(document.get("validFrom", format_datetime(moment)), "validFrom")
+        valid_until = document.get("validUntil")
+        stored_id, inserted = store.put(
+            raw,
+            kind=STATUS_LIST_KIND,
+            signer=status_list.issuer,
+            created=int(valid_from.timestamp()),
+            expires=None
+            if valid_until is None
+            else int(parse_datetime(valid_until, "validUntil").timestamp()),
+            fields=decision.fields,
+            received_at=clock,
+        )
+    return _stored(stored_id, inserted)
 
 
 @routes.get("/objects/{id}")
@@ -91,7 +150,8 @@ _ID_RESPONSE: dict[str, Any] = {
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/objects": {
         "post": {
-            "summary": "Store a signed object this node may hold (e.g. a trust list from a trust root)",
+            "summary": "Store a signed object this node may hold: a COSE message (e.g. a trust list from a"
+            " trust root) or a JSON credential (a status list from an accredited office)",
             "operationId": "postObject",
             "requestBody": {
                 "required": True,
@@ -105,8 +165,13 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 "400": problem(
                     "malformed CBOR/COSE (decode.*), bad signature (signature.invalid), empty body"
                 ),
-                "403": problem("validity.untrusted-root: a trust list not signed by a configured root"),
-                "409": problem("validity.stale-sequence: a trust list not newer than the one held"),
+                "403": problem(
+                    "validity.untrusted-root (trust list not from a configured root),"
+                    " validity.untrusted-issuer (status list not from an accredited office)"
+                ),
+                "409": problem(
+                    "validity.stale-sequence / validity.stale-version: not newer than the one held"
+                ),
                 "413": problem("request.too-large"),
                 "415": problem("request.content-type"),
                 "422": problem("objects.kind-not-accepted, schema.*, validity.*, unsupported.*"),
