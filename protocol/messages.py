@@ -33,6 +33,7 @@ __all__ = [
     "SignedMessage",
     "kind_from_typ",
     "object_id",
+    "sig_structure",
     "sign_message",
     "typ_for",
     "verify_message",
@@ -107,7 +108,8 @@ class SignedMessage:
         return hash(self.id)
 
 
-def _sig_structure(protected: bytes, payload: bytes) -> bytes:
+def sig_structure(protected: bytes, payload: bytes) -> bytes:
+    """The bytes an Ed25519 signature covers: ``["Signature1", protected, h'', payload]``."""
     return b"".join(
         (
             _SIG1_PREFIX,
@@ -146,7 +148,7 @@ def sign_message(key: KeyPair, kind: str, payload: Mapping[str, Any]) -> bytes:
     _check_payload_fields(payload)
     protected = _protected_header(key.kid, kind)
     body = cbor.encode(payload)
-    signature = key.sign(_sig_structure(protected, body))
+    signature = key.sign(sig_structure(protected, body))
     data = b"".join(
         (
             b"\xd2\x84",
@@ -175,13 +177,14 @@ class _Header:
 # Protected headers repeat (one per signer and kind): cache their validated meaning, keyed by exact bytes.
 _HEADER_CACHE: dict[bytes, _Header] = {}
 _HEADER_CACHE_MAX = 1024
+_HEADER_LIMITS = Limits(max_bytes=4096, max_depth=4, max_items=16)
 
 
 def _parse_header(protected: bytes) -> _Header:
     cached = _HEADER_CACHE.get(protected)
     if cached is not None:
         return cached
-    header = cbor.decode(protected, Limits(max_bytes=4096, max_depth=1, max_items=16))
+    header = cbor.decode(protected, _HEADER_LIMITS)
     if not isinstance(header, dict):
         raise DecodeError("decode.cose-header", "the protected header is not a map")
     unknown = set(header) - {H_ALG, H_CONTENT_TYPE, H_KID, H_TYP}
@@ -316,7 +319,7 @@ def verify_message(
         raise SchemaError("schema.payload-not-map", "the payload is not a map")
     created, expires = _check_payload_fields(payload)
     try:
-        nacl.bindings.crypto_sign_open(signature + _sig_structure(protected, body), header.public_key)
+        nacl.bindings.crypto_sign_open(signature + sig_structure(protected, body), header.public_key)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError, TypeError):
         raise SignatureError("signature.invalid", "the signature does not verify") from None
     if created > now + max_skew:
