@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import socket
 import sqlite3
 import time
 import urllib.error
@@ -127,3 +129,28 @@ def test_encrypted_key_needs_its_passphrase(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "config.passphrase-wrong" in wrong.stderr
     node = start_node(directory, passphrase="correct horse")
     assert node.stop() == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_shutdown_finishes_an_in_flight_request(tmp_path: Path, sig: signal.Signals) -> None:
+    directory = init_node(tmp_path, "office", f"Busy Office {sig.name}", trust_roots=[ROOT.did])
+    node = start_node(directory)
+    raw = signed_trust_list(1)
+    host, port = node.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as conn:
+        head = (
+            f"POST /objects HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/cose\r\n"
+            f"Content-Length: {len(raw)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        conn.sendall(head + raw[:10])
+        # Wait (bounded) until the node has begun handling: a second request proves the first was read.
+        assert fetch(node.url + "/healthz")[0] == 200
+        node.process.send_signal(sig)
+        conn.sendall(raw[10:])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+    assert node.process.wait(30) == 0
+    with sqlite3.connect(directory / "node.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM objects").fetchone() == (1,)
