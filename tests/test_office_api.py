@@ -257,3 +257,16 @@ async def test_revocation_publishes_a_new_status_list_version(client: TestClient
 
 async def test_unknown_status_list(client: TestClient) -> None:
     await problem(await client.get("/status/1"), 404, "office.unknown-status-list")
+
+
+async def test_status_list_etag(client: TestClient, clock: FakeClock) -> None:
+    created = await offer(client)
+    await redeem(client, created["code"], await proof(client, clock))
+    first = await client.get("/status/1")
+    etag = first.headers["ETag"]
+    again = await client.get("/status/1", headers={"If-None-Match": etag})
+    assert again.status == 304
+    listed = await (await client.get("/admin/credentials", headers=AUTH)).json()
+    await client.post("/admin/revocations", json={"credential": listed["credentials"][0]["id"]}, headers=AUTH)
+    changed = await client.get("/status/1", headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.headers["ETag"] != etag

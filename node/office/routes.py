@@ -207,12 +207,16 @@ async def admin_credentials(request: web.Request) -> web.Response:
 
 @routes.get("/status/{list}")
 async def status_list(request: web.Request) -> web.Response:
-    row = store.status_list_row(request.app[DB], request.match_info["list"])
+    """The current status list credential; ``ETag`` = list and version, so readers revalidate cheaply."""
+    list_id = request.match_info["list"]
+    row = store.status_list_row(request.app[DB], list_id)
     if row is None:
         raise Problem(404, "office.unknown-status-list", "no such status list")
-    return web.Response(
-        text=row["credential"], content_type="application/vc+json", headers={"Cache-Control": "max-age=60"}
-    )
+    etag = f'"{list_id}-{row["version"]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in (t.strip() for t in request.headers.get("If-None-Match", "").split(",")):
+        return web.Response(status=304, headers=headers)
+    return web.Response(text=row["credential"], content_type="application/vc+json", headers=headers)
 
 
 def _json(description: str) -> dict[str, Any]:
@@ -366,6 +370,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "parameters": [{"name": "list", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {
                 "200": {"description": "status list credential", "content": {"application/vc+json": {}}},
+                "304": {"description": "not modified since the version named in If-None-Match"},
                 "404": problem("office.unknown-status-list"),
             },
         }

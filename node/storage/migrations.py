@@ -116,12 +116,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             challenge TEXT NOT NULL UNIQUE,
             presentation_hash TEXT NOT NULL,
             rights TEXT NOT NULL,                  -- JSON list of enrolled rights
-            receipt_id TEXT NOT NULL               -- id of the signed enrolment-result object
+            checks TEXT NOT NULL,                  -- JSON list of the checks performed
+            receipt BLOB NOT NULL                  -- the signed enrolment-result (COSE), kept local
         );
         CREATE INDEX enrolments_holder ON enrolments (holder);
         CREATE TABLE status_cache (
             url TEXT PRIMARY KEY NOT NULL,
             fetched_at INTEGER NOT NULL,
+            etag TEXT,
             credential TEXT NOT NULL
         );
         """,
