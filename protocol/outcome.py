@@ -53,7 +53,9 @@ def resolve_marketplace(records: Iterable[DecisionRecord]) -> Outcome | None:
     superseded = {
         r.decision.supersedes
         for r in by_id.values()
-        if r.decision.supersedes is not None and r.decision.supersedes != r.id and r.decision.supersedes in by_id
+        if r.decision.supersedes is not None
+        and r.decision.supersedes != r.id
+        and r.decision.supersedes in by_id
     }
     heads = [r for r in by_id.values() if r.id not in superseded] or list(by_id.values())
     winner = max(heads, key=_rank)
