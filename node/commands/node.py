@@ -30,7 +30,7 @@ from ..keystore import load_key, passphrase_from_env, save_key, write_new_file
 from ..storage.db import open_database
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
-PUBLISH_TYPES = {".cose": "application/cose", ".cbor": "application/cbor"}
+PUBLISH_TYPES = {".cose": "application/cose", ".cbor": "application/cbor", ".json": "application/json"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
