@@ -1,0 +1,101 @@
+"""Offices' status lists as the marketplace sees them: fetched fresh, revalidated by ETag, cached in SQLite.
+
+Why fetch on each enrolment: revocation must bite at once (fail closed), and on loopback or a LAN a
+conditional GET answered ``304 Not Modified`` costs about a millisecond. When the office cannot be
+reached, a cached copy younger than ``MAX_STALE`` is used; without one the credential fails with
+``status.unavailable`` (the verifier's code for a missing list). Only URLs named by credentials of a
+trusted office are fetched, so a presenter cannot make the marketplace request arbitrary URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import aiohttp
+import sqlite_utils
+
+from protocol.status_list import parse_status_entry
+from protocol.trust_list import TrustStore
+
+log = logging.getLogger("rightsmesh.marketplace")
+
+FETCH_TIMEOUT = aiohttp.ClientTimeout(total=3, connect=2)
+MAX_STALE = 86400
+MAX_LIST_BODY = 4 * 1024 * 1024
+MAX_URLS = 16
+
+
+def status_urls(presentation: Any, trust: TrustStore, now: int) -> list[str]:
+    """Status list URLs of the embedded credentials whose issuer is an office the trust store accredits."""
+    credentials = presentation.get("verifiableCredential") if isinstance(presentation, Mapping) else None
+    if isinstance(credentials, Mapping):
+        credentials = [credentials]
+    if not isinstance(credentials, list):
+        return []
+    urls: list[str] = []
+    for credential in credentials:
+        if not isinstance(credential, Mapping) or "credentialStatus" not in credential:
+            continue
+        issuer = credential.get("issuer")
+        issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        if not isinstance(issuer, str) or not trust.is_trusted(issuer, "office", now):
+            continue
+        try:
+            entries = parse_status_entry(credential["credentialStatus"])
+        except Exception:  # the verifier reports malformed entries with their code
+            continue
+        for entry in entries:
+            if entry.url.startswith(("http://", "https://")) and entry.url not in urls:
+                urls.append(entry.url)
+    return urls[:MAX_URLS]
+
+
+def _cached(db: sqlite_utils.Database, url: str) -> tuple[int, str | None, str] | None:
+    row = db.execute("SELECT fetched_at, etag, credential FROM status_cache WHERE url = ?", [url]).fetchone()
+    return None if row is None else (int(row[0]), row[1], str(row[2]))
+
+
+async def _fetch_one(
+    session: aiohttp.ClientSession, db: sqlite_utils.Database, url: str, now: int
+) -> dict[str, Any] | None:
+    cached = _cached(db, url)
+    headers = {"Accept": "application/vc+json, application/json"}
+    if cached is not None and cached[1]:
+        headers["If-None-Match"] = cached[1]
+    try:
+        async with session.get(url, headers=headers, timeout=FETCH_TIMEOUT, allow_redirects=False) as resp:
+            if resp.status == 304 and cached is not None:
+                db.execute("UPDATE status_cache SET fetched_at = ? WHERE url = ?", [now, url])
+                return dict(json.loads(cached[2]))
+            if resp.status == 200:
+                body = await resp.content.read(MAX_LIST_BODY + 1)
+                if len(body) <= MAX_LIST_BODY:
+                    document = json.loads(body)
+                    if isinstance(document, dict):
+                        db.execute(
+                            "INSERT INTO status_cache (url, fetched_at, etag, credential) VALUES (?, ?, ?, ?)"
+                            " ON CONFLICT (url) DO UPDATE SET fetched_at = excluded.fetched_at,"
+                            " etag = excluded.etag, credential = excluded.credential",
+                            [url, now, resp.headers.get("ETag"), body.decode("utf-8")],
+                        )
+                        return document
+            log.warning("status list %s: HTTP %s", url, resp.status)
+    except (TimeoutError, aiohttp.ClientError, ValueError, UnicodeDecodeError) as exc:
+        log.warning("status list %s unreachable: %s", url, exc)
+    if cached is not None and now - cached[0] <= MAX_STALE:
+        return dict(json.loads(cached[2]))
+    return None
+
+
+async def fetch_status_lists(
+    session: aiohttp.ClientSession, db: sqlite_utils.Database, urls: Iterable[str], now: int
+) -> dict[str, dict[str, Any]]:
+    """URL -> status list credential (unverified: the presentation verifier checks it) for each URL
+    that could be fetched or had a usable cached copy."""
+    wanted = list(urls)
+    documents = await asyncio.gather(*(_fetch_one(session, db, url, now) for url in wanted))
+    return {url: doc for url, doc in zip(wanted, documents, strict=True) if doc is not None}
