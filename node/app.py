@@ -47,8 +47,7 @@ CORE_ENDPOINTS = {
 }
 CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
 
-# Role packages owned by the office/marketplace work. Until they exist, a missing package (exactly that
-# module name, nothing inside it) is tolerated so the core can run; see the report to the lead.
+# Role packages (office and marketplace work): each exposes setup(app).
 ROLE_MODULES = {"office": "node.office", "marketplace": "node.marketplace"}
 
 
@@ -67,15 +66,7 @@ async def _db_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def _setup_role(app: web.Application, role: str) -> None:
-    module_name = ROLE_MODULES[role]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        log.warning("%s is not available; the node serves only the core routes", module_name)
-        return
-    module.setup(app)
+    importlib.import_module(ROLE_MODULES[role]).setup(app)
 
 
 def create_app(
