@@ -17,7 +17,7 @@ from protocol.errors import ProtocolError
 from .errors import NodeError
 
 # Modules under node.commands, in the order their commands appear in --help.
-COMMANDS: tuple[str, ...] = ("key", "message", "inspect", "node", "office")
+COMMANDS: tuple[str, ...] = ("key", "message", "inspect", "node", "office", "market")
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
