@@ -330,13 +330,17 @@ def _check_credential(doc: Any, run: _Run) -> _Credential:
     return _Credential(cid, kind, issuer, subject, ok, authorisation, summary)
 
 
+_UNREADABLE = object()
+
+
 def _document(document: Any, run: _Run) -> Any:
+    """The parsed document, or ``_UNREADABLE`` (failure recorded) for JSON text that does not parse."""
     if isinstance(document, bytes | str):
         try:
             return load_json(document, run.limits)
         except ProtocolError as exc:
             run.fail(exc.code, exc.detail, None)
-            return None
+            return _UNREADABLE
     return document
 
 
@@ -350,6 +354,8 @@ def _aware(now: Any, run: _Run) -> bool:
 def _result(kind: str, run: _Run, presenter: str | None, creds: list[_Credential]) -> VerificationResult:
     summaries = tuple(c.summary for c in creds if c.summary is not None)
     status_checked = bool(summaries) and all(s.status_checked for s in summaries) and not run.status_skipped
+    if not run.failures and not summaries:  # fail closed: nothing verified is not "valid"
+        run.fail("schema.credential", "no credential was verified", None)
     return VerificationResult(
         valid=not run.failures,
         failures=tuple(run.failures),
@@ -375,7 +381,7 @@ def verify_credential(
     run = _Run(now, trust, status_lists or {}, require_status, limits)
     doc = _document(document, run)
     creds: list[_Credential] = []
-    if doc is not None and _aware(now, run):
+    if doc is not _UNREADABLE and _aware(now, run):
         creds.append(_check_credential(doc, run))
     return _result("credential", run, None, creds)
 
@@ -468,7 +474,7 @@ def verify_presentation(
     """
     run = _Run(now, trust, status_lists or {}, require_status, limits)
     vp = _document(document, run)
-    if vp is None or not _aware(now, run):
+    if vp is _UNREADABLE or not _aware(now, run):
         return _result("presentation", run, None, [])
     credentials = _vp_structure(vp, run)
     if credentials is None:
