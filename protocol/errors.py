@@ -41,7 +41,7 @@ class SignatureError(ProtocolError):
 
 
 class ValidityError(ProtocolError):
-    """Well-formed and correctly signed, but not acceptable now: expired, not yet valid, revoked, untrusted."""
+    """Well-formed and signed, but not acceptable now: expired, not yet valid, revoked, untrusted."""
 
     category = "validity"
 
