@@ -21,6 +21,11 @@ from datetime import date
 from typing import Any, Literal
 
 from .errors import DecodeError, SchemaError
+from .ip_right import MARK_FEATURES as _MARK_FEATURES
+from .ip_right import MARK_KINDS as _MARK_KINDS
+from .ip_right import RIGHT_TYPES as _RIGHT_TYPES
+from .ip_right import STATUSES as _STATUSES
+from .ip_right import right_from_json
 
 __all__ = [
     "CSV_COLUMNS",
@@ -37,18 +42,8 @@ __all__ = [
     "public_view",
 ]
 
-RIGHT_TYPES = frozenset({"trademark", "design", "patent"})
-# EUIPO mark features and kinds, lower-cased.
-MARK_FEATURES = frozenset(
-    {"word", "figurative", "shape", "position", "pattern", "colour", "sound", "hologram", "motion",
-     "multimedia", "other"}
-)
-MARK_KINDS = frozenset({"individual", "collective", "certification"})
-# Register status vocabulary (the stages of an EU trade mark's life).
-STATUSES = frozenset(
-    {"filed", "published", "opposed", "registered", "refused", "withdrawn", "expired", "cancelled",
-     "surrendered"}
-)
+# The vocabularies are the credential's (protocol/ip_right.py), so every accepted entry can be issued.
+RIGHT_TYPES, MARK_FEATURES, MARK_KINDS, STATUSES = _RIGHT_TYPES, _MARK_FEATURES, _MARK_KINDS, _STATUSES
 
 CSV_COLUMNS: tuple[str, ...] = (
     "right_type", "office", "application_number", "registration_number", "verbal_element", "mark_feature",
@@ -219,6 +214,7 @@ def entry_from_mapping(raw: Mapping[str, Any]) -> RegisterEntry:
     )
     if entry.right_type == "trademark" and entry.verbal_element is None and entry.mark_feature == "word":
         raise SchemaError("schema.missing-field", "a word mark needs its verbal_element")
+    right_from_json(public_view(entry))  # the credential's own rules (office codes, ...): schema.right.*
     return entry
 
 

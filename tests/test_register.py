@@ -49,6 +49,7 @@ def test_good_line_parses() -> None:
         (lambda c: c.__setitem__(15, "Germany"), "schema.format"),
         (lambda c: c.__setitem__(16, "not-an-email"), "schema.format"),
         (lambda c: c.__setitem__(4, ""), "schema.missing-field"),
+        (lambda c: c.__setitem__(1, "ZZ"), "schema.right.office-code"),
     ],
 )
 def test_bad_lines_are_rejected_with_codes(mutate: object, code: str) -> None:
