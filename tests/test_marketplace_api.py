@@ -256,3 +256,16 @@ async def test_bad_bodies(trusted: TestClient) -> None:
     )
     big = json.dumps({"pad": "x" * (256 * 1024)}).encode()
     await problem(await trusted.post("/enrol", data=big, headers=headers), 413, "request.too-large")
+
+
+async def test_profile_bad_bodies(client: TestClient) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    await problem(await client.put("/admin/profile", data=b"{", headers=headers), 400, "request.json")
+    big = json.dumps(dict(PROFILE, counter_notice="x" * (64 * 1024))).encode()
+    await problem(await client.put("/admin/profile", data=big, headers=headers), 413, "request.too-large")
+    await problem(
+        await client.put("/admin/profile", data=b"[]", headers=headers),
+        422,
+        "schema.marketplace-profile.not-a-map",
+    )
+    await problem(await client.get("/profile"), 404, "marketplace.no-profile")  # nothing stored

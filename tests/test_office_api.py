@@ -270,3 +270,9 @@ async def test_status_list_etag(client: TestClient, clock: FakeClock) -> None:
     await client.post("/admin/revocations", json={"credential": listed["credentials"][0]["id"]}, headers=AUTH)
     changed = await client.get("/status/1", headers={"If-None-Match": etag})
     assert changed.status == 200 and changed.headers["ETag"] != etag
+
+
+async def test_oversized_redemption(client: TestClient) -> None:
+    big = json.dumps({"code": "x", "proof": {"pad": "x" * (64 * 1024)}}).encode()
+    resp = await client.post("/issuance/credential", data=big, headers={"Content-Type": "application/json"})
+    await problem(resp, 413, "request.too-large")

@@ -75,3 +75,21 @@ def test_import_refuses_a_marketplace_dir(tmp_path: Path, capsys: pytest.Capture
     assert main(["init", "--role", "marketplace", "--name", "M", "--dir", str(directory)]) == 0
     assert main(["office", "import", "--dir", str(directory), str(SAMPLE)]) == 2
     assert "config.role" in capsys.readouterr().err
+
+
+def test_import_shows_progress_on_large_files(
+    office: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "big"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts/gen_register.py"), "--count", "1200", "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    assert main(["office", "import", "--dir", str(office), str(out / "register-em.csv"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "imported 500/1200" in captured.err and "imported 1200/1200" in captured.err
+    assert json.loads(captured.out)["inserted"] == 1200

@@ -134,8 +134,7 @@ async def enrol(request: web.Request) -> web.Response:
         raise Problem(422, f"validity.challenge-{why}", f"the challenge is {why}; ask /enrol/challenge")
     trust = request.app[TRUST].get(request.app[OBJECTS], moment)
     urls = status.status_urls(vp, trust, moment)
-    with transaction(db):
-        lists = await status.fetch_status_lists(request.app[CLIENT], db, urls, moment)
+    lists = await status.fetch_status_lists(request.app[CLIENT], db, urls, moment)
     with transaction(db):
         result = verify_presentation(
             vp,

@@ -18,8 +18,11 @@ from typing import Any
 import aiohttp
 import sqlite_utils
 
+from protocol.errors import ProtocolError
 from protocol.status_list import parse_status_entry
 from protocol.trust_list import TrustStore
+
+from ..storage.db import transaction
 
 log = logging.getLogger("rightsmesh.marketplace")
 
@@ -46,7 +49,7 @@ def status_urls(presentation: Any, trust: TrustStore, now: int) -> list[str]:
             continue
         try:
             entries = parse_status_entry(credential["credentialStatus"])
-        except Exception:  # the verifier reports malformed entries with their code
+        except ProtocolError:  # the verifier reports malformed entries with their code
             continue
         for entry in entries:
             if entry.url.startswith(("http://", "https://")) and entry.url not in urls:
@@ -59,9 +62,13 @@ def _cached(db: sqlite_utils.Database, url: str) -> tuple[int, str | None, str] 
     return None if row is None else (int(row[0]), row[1], str(row[2]))
 
 
+# (url, fetched_at, etag, body or None when only fetched_at changes)
+CacheUpdate = tuple[str, int, str | None, str | None]
+
+
 async def _fetch_one(
     session: aiohttp.ClientSession, db: sqlite_utils.Database, url: str, now: int
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any] | None, CacheUpdate | None]:
     cached = _cached(db, url)
     headers = {"Accept": "application/vc+json, application/json"}
     if cached is not None and cached[1]:
@@ -69,33 +76,44 @@ async def _fetch_one(
     try:
         async with session.get(url, headers=headers, timeout=FETCH_TIMEOUT, allow_redirects=False) as resp:
             if resp.status == 304 and cached is not None:
-                db.execute("UPDATE status_cache SET fetched_at = ? WHERE url = ?", [now, url])
-                return dict(json.loads(cached[2]))
+                return dict(json.loads(cached[2])), (url, now, cached[1], None)
             if resp.status == 200:
                 body = await resp.content.read(MAX_LIST_BODY + 1)
                 if len(body) <= MAX_LIST_BODY:
                     document = json.loads(body)
                     if isinstance(document, dict):
-                        db.execute(
-                            "INSERT INTO status_cache (url, fetched_at, etag, credential) VALUES (?, ?, ?, ?)"
-                            " ON CONFLICT (url) DO UPDATE SET fetched_at = excluded.fetched_at,"
-                            " etag = excluded.etag, credential = excluded.credential",
-                            [url, now, resp.headers.get("ETag"), body.decode("utf-8")],
-                        )
-                        return document
+                        return document, (url, now, resp.headers.get("ETag"), body.decode("utf-8"))
             log.warning("status list %s: HTTP %s", url, resp.status)
     except (TimeoutError, aiohttp.ClientError, ValueError, UnicodeDecodeError) as exc:
         log.warning("status list %s unreachable: %s", url, exc)
     if cached is not None and now - cached[0] <= MAX_STALE:
-        return dict(json.loads(cached[2]))
-    return None
+        return dict(json.loads(cached[2])), None
+    return None, None
+
+
+def _apply(db: sqlite_utils.Database, updates: list[CacheUpdate]) -> None:
+    with transaction(db):
+        for url, fetched_at, etag, body in updates:
+            if body is None:
+                db.execute("UPDATE status_cache SET fetched_at = ? WHERE url = ?", [fetched_at, url])
+            else:
+                db.execute(
+                    "INSERT INTO status_cache (url, fetched_at, etag, credential) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (url) DO UPDATE SET fetched_at = excluded.fetched_at,"
+                    " etag = excluded.etag, credential = excluded.credential",
+                    [url, fetched_at, etag, body],
+                )
 
 
 async def fetch_status_lists(
     session: aiohttp.ClientSession, db: sqlite_utils.Database, urls: Iterable[str], now: int
 ) -> dict[str, dict[str, Any]]:
     """URL -> status list credential (unverified: the presentation verifier checks it) for each URL
-    that could be fetched or had a usable cached copy."""
+    that could be fetched or had a usable cached copy. The cache is written after the fetches, in its
+    own transaction: no transaction is ever held across an ``await`` on the shared connection."""
     wanted = list(urls)
-    documents = await asyncio.gather(*(_fetch_one(session, db, url, now) for url in wanted))
-    return {url: doc for url, doc in zip(wanted, documents, strict=True) if doc is not None}
+    fetched = await asyncio.gather(*(_fetch_one(session, db, url, now) for url in wanted))
+    updates = [update for _, update in fetched if update is not None]
+    if updates:
+        _apply(db, updates)
+    return {url: doc for url, (doc, _) in zip(wanted, fetched, strict=True) if doc is not None}
