@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cbor
-from .errors import SchemaError
+from .errors import SchemaError, ValidityError
 from .identifiers import check_gtin, check_listing_url
 from .payload_fields import UINT64_MAX, Fields, check_text, is_did_key
 from .sealed import MAX_SEALED, SEAL_OVERHEAD, Contact, seal_contact
 from .tdb import INFRINGEMENT_TDB, INFRINGEMENT_TYPES
+from .vc import MAX_ID, require_absolute_id
+
+if TYPE_CHECKING:
+    from .authorisation import Authorisation
 
 ANY = "any"
 MAX_ITEMS = 300
@@ -27,7 +31,7 @@ MAX_SELLER_ID = 256
 MIN_EXPLANATION = 20
 MAX_EXPLANATION = 10_000
 MAX_RIGHTS = 32
-MAX_REF = 512
+MAX_REF = MAX_ID
 MAX_TARGETS = 64
 MAX_BRAND = 200
 MAX_PRODUCT_IDS = 32
@@ -100,6 +104,15 @@ class Notice:
     def is_target(self, marketplace: str) -> bool:
         """Whether ``marketplace`` is asked to act (named, or any marketplace when the target is ``any``)."""
         return self.any_target or marketplace in self.targets
+
+
+def _is_credential_id(value: object) -> bool:
+    """Credentials are referenced by their ``id``, an absolute IRI (protocol/vc.py rules)."""
+    try:
+        require_absolute_id(value, "credential id")
+    except SchemaError:
+        return False
+    return True
 
 
 def _parse_item(f: Fields, index: int, value: object, seen: set[tuple[str, str]]) -> NoticeItem:
@@ -194,11 +207,11 @@ def parse_notice(payload: object) -> Notice:
     if good_faith is not True:
         raise f.error("no-good-faith", "the statement of good faith must be true (art. 16(2)(d))")
     rights = f.array("rights", min_len=1, max_len=MAX_RIGHTS)
-    if any(check_text(r, max_len=MAX_REF) is None or " " in r for r in rights) or len(set(rights)) < len(
-        rights
-    ):
-        raise f.bad("rights", "distinct credential ids")
-    authorisation = f.opt_text("authorisation", max_len=MAX_REF)
+    if not all(_is_credential_id(r) for r in rights) or len(set(rights)) < len(rights):
+        raise f.bad("rights", "distinct right-credential ids (absolute IRIs)")
+    authorisation = f.raw("authorisation")
+    if authorisation is not None and not _is_credential_id(authorisation):
+        raise f.bad("authorisation", "an authorisation-credential id (absolute IRI)")
     infringement = f.enum("infringement", INFRINGEMENT_TYPES)
     detail = f.opt_text("infringement_detail", max_len=MAX_DETAIL)
     if infringement == "other" and detail is None:
@@ -305,3 +318,48 @@ def build_notice_payload(
     if len(cbor.encode(payload)) > MAX_PAYLOAD_BYTES:
         raise SchemaError("schema.notice.too-large", f"the encoded notice exceeds {MAX_PAYLOAD_BYTES} bytes")
     return payload
+
+
+def check_notice_authority(
+    notice: Notice,
+    *,
+    signer: str,
+    right_holders: Mapping[str, str],
+    authorisation: Authorisation | None = None,
+    authorisation_issuer: str | None = None,
+) -> str:
+    """Whether ``signer`` may file ``notice``: returns ``"holder"`` or ``"agent"``, else ValidityError.
+
+    ``right_holders`` maps each right-credential id the node has *verified* (signature, issuer
+    accreditation, dates, status) to its subject DID; ``authorisation`` is the verified authorisation
+    credential named by ``notice.authorisation`` and ``authorisation_issuer`` its issuer. A holder signs
+    for its own rights; an agent needs an authorisation issued by that holder, naming the agent, every
+    right, the action ``notify`` and every target marketplace (``any`` targets need an authorisation for
+    any marketplace). All rights of one notice belong to one holder.
+    """
+    missing = [r for r in notice.rights if r not in right_holders]
+    if missing:
+        raise ValidityError("validity.notice.unknown-right", f"no verified right credential {missing[0]!r}")
+    holders = {right_holders[r] for r in notice.rights}
+    if len(holders) != 1:
+        raise ValidityError("validity.notice.mixed-holders", "all rights of a notice belong to one holder")
+    (holder,) = holders
+    if signer == holder:
+        return "holder"
+    if notice.authorisation is None or authorisation is None:
+        raise ValidityError("validity.notice.not-authorised", "the signer holds none of the rights")
+    if authorisation.agent != signer or authorisation_issuer != holder:
+        raise ValidityError(
+            "validity.notice.not-authorised", "the authorisation is not from the holder to the signer"
+        )
+    if notice.any_target and authorisation.marketplaces is not None:
+        raise ValidityError(
+            "validity.notice.not-authorised", "the authorisation does not cover any marketplace"
+        )
+    for right in notice.rights:
+        for target in notice.targets or (None,):
+            if not authorisation.allows(right, "notify", target):
+                raise ValidityError(
+                    "validity.notice.not-authorised", f"the authorisation does not cover {right}"
+                )
+    return "agent"

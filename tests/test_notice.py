@@ -255,3 +255,43 @@ def test_one_field_replaced_by_junk_only_raises_schema_errors(key: str, value: A
     payload[key] = value
     with contextlib.suppress(SchemaError):
         parse_notice(payload)
+
+
+def test_notice_authority_holder_and_agent() -> None:
+    from protocol.authorisation import make_authorisation
+    from protocol.errors import ValidityError
+    from protocol.notice import check_notice_authority
+
+    notice = parse_notice(notice_payload())
+    (right,) = notice.rights
+    assert check_notice_authority(notice, signer=HOLDER.did, right_holders={right: HOLDER.did}) == "holder"
+    with pytest.raises(ValidityError) as exc:
+        check_notice_authority(notice, signer=HOLDER.did, right_holders={})
+    assert exc.value.code == "validity.notice.unknown-right"
+    agent = OUTSIDER
+    agent_notice = parse_notice(notice_payload(notifier=agent.did, authorisation="urn:uuid:auth-1"))
+    good = make_authorisation(agent.did, [right], ["notify"], [MARKET_A.did, MARKET_B.did])
+    kw = {"signer": agent.did, "right_holders": {right: HOLDER.did}, "authorisation_issuer": HOLDER.did}
+    assert check_notice_authority(agent_notice, authorisation=good, **kw) == "agent"
+    for bad in (
+        make_authorisation(agent.did, [right], ["complain"], None),  # wrong action
+        make_authorisation(agent.did, [right], ["notify"], [MARKET_A.did]),  # one target missing
+        make_authorisation(HOLDER.did, [right], ["notify"], None),  # another agent
+        None,
+    ):
+        with pytest.raises(ValidityError) as exc:
+            check_notice_authority(agent_notice, authorisation=bad, **kw)
+        assert exc.value.code == "validity.notice.not-authorised"
+    with pytest.raises(ValidityError):
+        check_notice_authority(
+            agent_notice, authorisation=good, **(kw | {"authorisation_issuer": MARKET_A.did})
+        )
+    any_notice = parse_notice(
+        notice_payload(
+            notifier=agent.did, authorisation="urn:uuid:auth-1", targets=ANY, recipients=[MARKET_A.did]
+        )
+    )
+    with pytest.raises(ValidityError):
+        check_notice_authority(any_notice, authorisation=good, **kw)
+    anywhere = make_authorisation(agent.did, [right], ["notify"], None)
+    assert check_notice_authority(any_notice, authorisation=anywhere, **kw) == "agent"
