@@ -115,7 +115,7 @@ def check_json(value: Any, limits: DocumentLimits = DEFAULT_LIMITS) -> None:
             raise DecodeError("decode.too-deep", f"nested deeper than {limits.max_depth} levels")
         if isinstance(item, str):
             size += len(item) + 2
-        elif isinstance(item, Mapping):
+        elif isinstance(item, dict) or (depth == 1 and isinstance(item, Mapping)):
             for key, child in item.items():
                 if not isinstance(key, str):
                     raise DecodeError("decode.json", "object keys must be strings")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -70,7 +71,8 @@ def test_check_json_limits() -> None:
     jsonld.check_json({"a": [1, "x"]}, limits)
     for value, code in [({"a": {"b": {"c": 1}}}, "decode.too-deep"), ([1, 2, 3, 4, 5], "decode.too-large"),
                         ("x" * 200, "decode.too-large"), ({1: 2}, "decode.json"),
-                        ({"a": {1, 2}}, "decode.json"), (float("inf"), "decode.json")]:
+                        ({"a": {1, 2}}, "decode.json"), (float("inf"), "decode.json"),
+                        ({"a": MappingProxyType({})}, "decode.json"), ({"a": (1,)}, "decode.json")]:
         with pytest.raises(ProtocolError) as info:
             jsonld.check_json(value, limits)
         assert info.value.code == code
