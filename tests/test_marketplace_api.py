@@ -269,3 +269,20 @@ async def test_profile_bad_bodies(client: TestClient) -> None:
         "schema.marketplace-profile.not-a-map",
     )
     await problem(await client.get("/profile"), 404, "marketplace.no-profile")  # nothing stored
+
+
+async def test_revocation_learnt_by_gossip_beats_a_stale_office(
+    trusted: TestClient, office: FakeOffice
+) -> None:
+    assert (await trusted.post("/enrol", json=await presentation(trusted, office))).status == 201
+    newer = issue_status_list_credential(
+        OFFICE, revoke(new_status_list(office.url, OFFICE.did, "revocation"), 5), created=iso(NOW - 50)
+    )
+    resp = await trusted.post(
+        "/objects", data=json.dumps(newer).encode(), headers={"Content-Type": "application/vc+json"}
+    )
+    assert resp.status == 201, await resp.text()
+    # the office still serves version 1 (not revoked); the held version 2 wins
+    await problem(
+        await trusted.post("/enrol", json=await presentation(trusted, office)), 422, "status.revoked"
+    )

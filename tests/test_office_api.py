@@ -276,3 +276,16 @@ async def test_oversized_redemption(client: TestClient) -> None:
     big = json.dumps({"code": "x", "proof": {"pad": "x" * (64 * 1024)}}).encode()
     resp = await client.post("/issuance/credential", data=big, headers={"Content-Type": "application/json"})
     await problem(resp, 413, "request.too-large")
+
+
+async def test_status_list_versions_are_objects(client: TestClient, clock: FakeClock) -> None:
+    created = await offer(client)
+    await redeem(client, created["code"], await proof(client, clock))
+    listed = await (await client.get("/admin/credentials", headers=AUTH)).json()
+    clock.now += 5  # the new version is the newer object
+    await client.post("/admin/revocations", json={"credential": listed["credentials"][0]["id"]}, headers=AUTH)
+    objects = await (await client.get("/admin/objects", params={"kind": "status-list"}, headers=AUTH)).json()
+    assert len(objects["objects"]) == 2
+    served = await (await client.get("/status/1")).read()
+    newest = await client.get(f"/objects/{objects['objects'][0]['id']}")
+    assert await newest.read() == served  # the same bytes under the same id

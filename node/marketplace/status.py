@@ -3,7 +3,9 @@
 Why fetch on each enrolment: revocation must bite at once (fail closed), and on loopback or a LAN a
 conditional GET answered ``304 Not Modified`` costs about a millisecond. When the office cannot be
 reached, a cached copy younger than ``MAX_STALE`` is used; without one the credential fails with
-``status.unavailable`` (the verifier's code for a missing list). Only URLs named by credentials of a
+``status.unavailable`` (the verifier's code for a missing list). A newer version the node holds as an
+object (posted to ``/objects`` or gossiped) wins over an older one fetched or cached, so a revocation
+that arrived by gossip holds even while the office is down. Only URLs named by credentials of a
 trusted office are fetched, so a presenter cannot make the marketplace request arbitrary URLs.
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 import aiohttp
 import sqlite_utils
 
+from protocol.acceptance import STATUS_LIST_KIND
 from protocol.errors import ProtocolError
 from protocol.status_list import parse_status_entry
 from protocol.trust_list import TrustStore
@@ -116,4 +119,41 @@ async def fetch_status_lists(
     updates = [update for _, update in fetched if update is not None]
     if updates:
         _apply(db, updates)
-    return {url: doc for url, (doc, _) in zip(wanted, fetched, strict=True) if doc is not None}
+    out: dict[str, dict[str, Any]] = {}
+    for url, (doc, _) in zip(wanted, fetched, strict=True):
+        best = _newest(doc, _held(db, url))
+        if best is not None:
+            out[url] = best
+    return out
+
+
+def _version(document: Mapping[str, Any] | None) -> int:
+    subject = document.get("credentialSubject") if document is not None else None
+    version = subject.get("statusListVersion") if isinstance(subject, Mapping) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else -1
+
+
+def _held(db: sqlite_utils.Database, url: str) -> dict[str, Any] | None:
+    """The newest version of this list the node holds as an object (``POST /objects`` or gossip): it
+    was verified and its issuer accredited when it was stored."""
+    row = db.execute(
+        "SELECT o.raw FROM objects o"
+        " JOIN object_fields u ON u.object_id = o.id AND u.name = 'url' AND u.value = ?"
+        " JOIN object_fields v ON v.object_id = o.id AND v.name = 'version'"
+        " WHERE o.kind = ? ORDER BY v.value DESC LIMIT 1",
+        [url, STATUS_LIST_KIND],
+    ).fetchone()
+    if row is None:
+        return None
+    try:
+        document = json.loads(bytes(row[0]))
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _newest(fetched: dict[str, Any] | None, held: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A revocation learnt by gossip is not undone by an office (or cache) serving an older version."""
+    if fetched is None or held is None:
+        return fetched or held
+    return held if _version(held) > _version(fetched) else fetched

@@ -13,11 +13,13 @@ from typing import Any
 
 import sqlite_utils
 
+from protocol.acceptance import STATUS_LIST_KIND, sequence_field
 from protocol.issuance import Offer
 from protocol.register import RegisterEntry, entry_from_mapping, entry_to_mapping, public_view
 
 from ..errors import NotFound
 from ..storage.db import transaction
+from ..storage.objects import ObjectStore
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -295,12 +297,29 @@ def save_status_list(
     credential: Mapping[str, Any],
     now: int,
 ) -> None:
+    """Record a list version; its exact bytes also go to the object store (kind ``status-list``, the
+    fields ``POST /objects`` indexes), so the revocation spreads by gossip and ``GET /objects/{id}``."""
+    text = json.dumps(credential, separators=(",", ":"), ensure_ascii=False)
     db.execute(
         "INSERT INTO status_lists (id, version, next_index, size, credential, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version,"
         " next_index = excluded.next_index, credential = excluded.credential,"
         " updated_at = excluded.updated_at",
-        [list_id, version, next_index, size, json.dumps(credential, separators=(",", ":")), now],
+        [list_id, version, next_index, size, text, now],
+    )
+    subject = credential["credentialSubject"]
+    ObjectStore(db).put(
+        text.encode("utf-8"),
+        kind=STATUS_LIST_KIND,
+        signer=str(credential["issuer"]),
+        created=now,
+        expires=None,
+        fields={
+            "url": str(credential["id"]),
+            "purpose": str(subject["statusPurpose"]),
+            "version": sequence_field(version),
+        },
+        received_at=now,
     )
 
 
