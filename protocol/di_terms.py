@@ -245,7 +245,10 @@ def _walk_node(node: dict[str, Any], ctx: _Ctx, prop: _Term | None) -> None:
     if prop is not None and prop.has_local:
         ctx = _derive(ctx, prop.local, override_protected=True)
     if "@context" in node:
-        ctx = _derive(ctx, node["@context"])
+        local = node["@context"]
+        if not isinstance(local, str | list):
+            raise _Undecidable  # inline contexts: only shipped ones are compiled (and memoised by identity)
+        ctx = _derive(ctx, local)
     type_scoped = ctx
     keywords = {key: _keyword_of(ctx, key) for key in node}
     type_keys = [k for k, kw in keywords.items() if kw == "@type"]

@@ -113,6 +113,8 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
      "schema.undefined-term"),
     ("protected term redefinition", vc(**{"@context": [V2, {"name": "https://example.org/name"}]}),
      "schema.jsonld"),
+    ("bare inline context", vc(**{"@context": {"@vocab": "https://example.org/#"}}), OK),
+    ("null context", vc(**{"@context": None}), "schema.undefined-term"),
     ("value object", with_subject(name={"@value": "Holder", "@language": "en"}), OK),
     ("non-string id", vc(id=5), "schema.jsonld"),
 ]
@@ -138,7 +140,8 @@ def test_both_paths_agree(name: str, doc: dict[str, Any], expected: str | None) 
 
 
 PYLD_ONLY = {"keyword-like key", "inline context term", "inline context, other term undefined",
-             "protected term redefinition", "value object", "non-string id"}
+             "protected term redefinition", "value object", "non-string id", "bare inline context",
+             "null context"}
 
 
 def test_fast_path_decides_the_usual_documents() -> None:
