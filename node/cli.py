@@ -17,7 +17,10 @@ from protocol.errors import ProtocolError
 from .errors import NodeError
 
 # Modules under node.commands, in the order their commands appear in --help.
-COMMANDS: tuple[str, ...] = ("key", "message", "inspect", "node", "office", "market")
+COMMANDS: tuple[str, ...] = (
+    "key", "message", "inspect", "node", "office", "market",
+    "credential", "presentation", "status_list", "trust_list",
+)
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 # Modules under node.inspectors, tried in this order.
-INSPECTORS: tuple[str, ...] = ("cose",)
+INSPECTORS: tuple[str, ...] = ("cose", "credential")
 
 
 @dataclass(frozen=True)
