@@ -286,3 +286,16 @@ async def test_revocation_learnt_by_gossip_beats_a_stale_office(
     await problem(
         await trusted.post("/enrol", json=await presentation(trusted, office)), 422, "status.revoked"
     )
+
+
+async def test_outstanding_challenges_are_capped(
+    client: TestClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node import nonces
+
+    monkeypatch.setattr(nonces, "MAX_OUTSTANDING_NONCES", 2)
+    await challenge(client)
+    await challenge(client)
+    await problem(await client.post("/enrol/challenge"), 429, "rate.nonces")
+    clock.now += 301  # the first two expired
+    assert (await client.post("/enrol/challenge")).status == 200

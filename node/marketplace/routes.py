@@ -22,6 +22,7 @@ from protocol.messages import sign_message, verify_message
 from protocol.role_payloads import enrolment_result_payload
 from protocol.verify import VerificationResult, verify_presentation
 
+from .. import nonces
 from ..api.views import COSE_SIGN1_TYPE, json_safe, now
 from ..appkeys import CLIENT, DB, NODE_KEY, OBJECTS
 from ..auth import require_admin
@@ -76,11 +77,10 @@ async def enrol_challenge(request: web.Request) -> web.Response:
     moment = now(request)
     db = request.app[DB]
     with transaction(db):
-        db.execute("DELETE FROM nonces WHERE expires < ?", [moment - 3600])
-        db.execute(
-            "INSERT INTO nonces (nonce, purpose, expires) VALUES (?, ?, ?)",
-            [challenge, store.CHALLENGE_PURPOSE, moment + CHALLENGE_TTL],
-        )
+        try:
+            nonces.add_nonce(db, challenge, store.CHALLENGE_PURPOSE, moment + CHALLENGE_TTL, moment)
+        except nonces.RateLimited as exc:
+            raise Problem(429, exc.code, exc.detail) from None
     return web.json_response(
         {"challenge": challenge, "domain": request.app[NODE_KEY].did, "expires": moment + CHALLENGE_TTL},
         headers={"Cache-Control": "no-store"},
@@ -242,7 +242,10 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "summary": "A fresh single-use enrolment challenge (expires in minutes)",
             "operationId": "enrolChallenge",
-            "responses": {"200": _json("challenge, domain (the marketplace DID) and expiry")},
+            "responses": {
+                "200": _json("challenge, domain (the marketplace DID) and expiry"),
+                "429": problem("rate.nonces: too many outstanding challenges"),
+            },
         }
     },
     "/enrol": {

@@ -18,6 +18,7 @@ from protocol.issuance import NONCE_BYTES, check_key_proof, make_nonce, mark_red
 from protocol.messages import sign_message
 from protocol.role_payloads import search_result_payload
 
+from .. import nonces
 from ..api.views import COSE_SIGN1_TYPE, now
 from ..appkeys import DB, NODE_KEY
 from ..auth import require_admin
@@ -118,8 +119,10 @@ async def issuance_nonce(request: web.Request) -> web.Response:
     db = request.app[DB]
     moment = now(request)
     with transaction(db):
-        store.purge_nonces(db, moment - 3600)
-        store.add_nonce(db, nonce, NONCE_PURPOSE, moment + NONCE_TTL)
+        try:
+            nonces.add_nonce(db, nonce, NONCE_PURPOSE, moment + NONCE_TTL, moment)
+        except nonces.RateLimited as exc:
+            raise Problem(429, exc.code, exc.detail) from None
     return web.json_response(
         {"c_nonce": nonce, "c_nonce_expires_in": NONCE_TTL, "audience": request.app[NODE_KEY].did},
         headers={"Cache-Control": "no-store"},
@@ -169,7 +172,7 @@ async def issuance_credential(request: web.Request) -> web.Response:
     if not isinstance(proof_nonce, str):
         raise Problem(422, "schema.key-proof", "the proof carries no challenge (the c_nonce)")
     with transaction(db):
-        why = store.take_nonce(db, proof_nonce, NONCE_PURPOSE, moment)
+        why = nonces.take_nonce(db, proof_nonce, NONCE_PURPOSE, moment)
     if why is not None:
         raise Problem(
             422, f"validity.nonce-{why}", f"the c_nonce is {why}; ask /issuance/nonce for a fresh one"
@@ -297,7 +300,10 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "summary": "A fresh c_nonce (challenge) for a proof of key possession",
             "operationId": "issuanceNonce",
-            "responses": {"200": _json("c_nonce, c_nonce_expires_in, audience (the office DID)")},
+            "responses": {
+                "200": _json("c_nonce, c_nonce_expires_in, audience (the office DID)"),
+                "429": problem("rate.nonces: too many outstanding nonces"),
+            },
         }
     },
     "/issuance/credential": {

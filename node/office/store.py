@@ -185,29 +185,6 @@ def list_offers(db: sqlite_utils.Database, right_key: str | None = None) -> list
     ]
 
 
-def add_nonce(db: sqlite_utils.Database, nonce: str, purpose: str, expires: int) -> None:
-    db.execute("INSERT INTO nonces (nonce, purpose, expires) VALUES (?, ?, ?)", [nonce, purpose, expires])
-
-
-def take_nonce(db: sqlite_utils.Database, nonce: str, purpose: str, now: int) -> str | None:
-    """Consume a nonce: None if it was fresh, else why not (``unknown``, ``used``, ``expired``)."""
-    row = db.execute(
-        "SELECT expires, used_at FROM nonces WHERE nonce = ? AND purpose = ?", [nonce, purpose]
-    ).fetchone()
-    if row is None:
-        return "unknown"
-    if row[1] is not None:
-        return "used"
-    db.execute("UPDATE nonces SET used_at = ? WHERE nonce = ?", [now, nonce])
-    if row[0] <= now:
-        return "expired"
-    return None
-
-
-def purge_nonces(db: sqlite_utils.Database, before: int) -> None:
-    db.execute("DELETE FROM nonces WHERE expires < ?", [before])
-
-
 # --- credentials and status lists ----------------------------------------------------------------------
 
 
