@@ -157,11 +157,34 @@ class Match:
     def restricted_by(self) -> tuple[str, ...]:
         return tuple(o.marketplace for o in self.outcomes if o.restricted)
 
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form a node returns from ``POST /match`` (ids in hex)."""
+        return {
+            "notice": self.notice_id.hex(),
+            "score": self.score,
+            "reasons": [{"kind": r.kind, "detail": r.detail, "score": r.score} for r in self.reasons],
+            "outcomes": [
+                {
+                    "marketplace": o.marketplace,
+                    "decision": o.decision_id.hex(),
+                    "action": o.decision.action,
+                    "decision_visibility": list(o.decision.decision_visibility),
+                    "decision_account": o.decision.decision_account,
+                    "superseded": [x.hex() for x in o.superseded],
+                    "contested": o.contested,
+                }
+                for o in self.outcomes
+            ],
+        }
+
 
 @dataclass(frozen=True)
 class MatchReport:
     matches: tuple[Match, ...]
     truncated: tuple[str, ...]  # features whose postings exceeded FEATURE_CAP (older ones not considered)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"matches": [m.to_json() for m in self.matches], "truncated": list(self.truncated)}
 
 
 class MatchIndex:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from notice_fixtures import HOLDER, MARKET_A, MARKET_B, NOTICE_ID, T0, decision, decision_payload
 
 from protocol.complaint import (
@@ -241,3 +244,57 @@ def test_outcome_supersession_latest_and_ties() -> None:
     # Only the same marketplace can supersede: B naming A's decision does not remove it.
     hijack = _rec(7, created=T0 + 50, marketplace=MARKET_B.did, supersedes=first.id)
     assert resolve_outcomes(NOTICE_ID, [first, hijack])[MARKET_A.did].decision_id == first.id
+
+
+_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**64), max_value=2**64)
+    | st.text(max_size=20)
+    | st.binary(max_size=40)
+    | st.sampled_from(["DECISION_VISIBILITY_OTHER", "restrict", "no-action", "Yes"])
+)
+_junk = st.recursive(
+    _leaf,
+    lambda i: st.lists(i, max_size=3) | st.dictionaries(st.text(max_size=10), i, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["decision", "receipt", "complaint"]), st.data())
+def test_parsers_only_raise_schema_errors_on_junk_fields(kind: str, data: st.DataObject) -> None:
+    parsers = {
+        "decision": (parse_decision, decision_payload()),
+        "receipt": (
+            parse_receipt,
+            build_receipt_payload(
+                created=T0,
+                notice=NOTICE_ID,
+                received_at=T0,
+                marketplace=MARKET_A.did,
+                enrolled=False,
+                trusted_flagger=True,
+            ),
+        ),
+        "complaint": (
+            parse_complaint,
+            build_complaint_payload(
+                created=T0,
+                decision=NOTICE_ID,
+                notice=NOTICE_ID,
+                marketplace=MARKET_A.did,
+                complainant="notifier",
+                explanation="The decision ignored the registered design.",
+            ),
+        ),
+    }
+    parse, payload = parsers[kind]
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        key = data.draw(st.sampled_from([*sorted(payload), "extra"]))
+        if data.draw(st.booleans()):
+            payload.pop(key, None)
+        else:
+            payload[key] = data.draw(_junk)
+    with contextlib.suppress(SchemaError):
+        parse(payload)

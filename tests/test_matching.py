@@ -124,3 +124,15 @@ def test_parse_listing() -> None:
 
 def test_brand_key_folds_case_and_punctuation() -> None:
     assert brand_key("ACME-Co.") == brand_key("acme co") == "acme co"
+
+
+def test_report_json_is_serialisable_and_complete() -> None:
+    import json
+
+    index, id1, _ = _index()
+    index.add_decision(b"\xd1" * 32, decision(notice=id1))
+    out = json.loads(json.dumps(index.match(Listing(gtin=GTIN)).to_json()))
+    (m,) = out["matches"]
+    assert m["notice"] == id1.hex() and m["reasons"][0]["kind"] == "gtin"
+    assert m["outcomes"][0]["action"] == "restrict" and m["outcomes"][0]["marketplace"] == MARKET_A.did
+    assert out["truncated"] == []
