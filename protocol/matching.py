@@ -203,9 +203,10 @@ class MatchIndex:
         self._bands: tuple[dict[int, list[int]], ...] = tuple({} for _ in range(BANDS))
         self._decisions: dict[bytes, dict[bytes, DecisionRecord]] = {}
         self._max_brand_words = 1
+        self._removed: set[int] = set()
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._ids) - len(self._removed)
 
     def add_notice(self, notice_id: bytes, notice: Notice) -> bool:
         return self.add_features(notice_id, features_of(notice))
@@ -233,6 +234,14 @@ class MatchIndex:
             self._ph_doc.append(doc)
             for b in range(BANDS):
                 self._bands[b].setdefault((ph >> (b * BAND_BITS)) & _BAND_MASK, []).append(entry)
+        return True
+
+    def remove(self, notice_id: bytes) -> bool:
+        """Stop returning a notice (expired, or its right revoked); its postings stay but are skipped."""
+        doc = self._doc_of.get(notice_id)
+        if doc is None or doc in self._removed:
+            return False
+        self._removed.add(doc)
         return True
 
     def add_decision(self, decision_id: bytes, decision: Decision) -> None:
@@ -311,6 +320,8 @@ class MatchIndex:
                 reasons.setdefault(doc, []).append(Reason("phash", f"distance {d}", round(phash_score(d), 4)))
         scored = []
         for doc, rs in reasons.items():
+            if doc in self._removed:
+                continue
             miss = 1.0
             for r in rs:
                 miss *= 1.0 - r.score

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .decision import Decision
+from .receipt import Receipt
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,45 @@ def resolve_outcomes(notice_id: bytes, records: Iterable[DecisionRecord]) -> dic
         if outcome is not None:
             out[marketplace] = outcome
     return out
+
+
+@dataclass(frozen=True)
+class MarketplaceStatus:
+    """Where a notice stands at one marketplace, as the notifier's wallet shows it."""
+
+    marketplace: str
+    targeted: bool
+    receipt: Receipt | None
+    outcome: Outcome | None
+
+    @property
+    def state(self) -> str:
+        """``restricted`` | ``no-action`` (a decision stands) | ``received`` | ``pending`` (nothing yet)."""
+        if self.outcome is not None:
+            return "restricted" if self.outcome.restricted else "no-action"
+        return "received" if self.receipt is not None else "pending"
+
+
+def notice_status(
+    notice_id: bytes,
+    targets: Iterable[str],
+    receipts: Iterable[Receipt],
+    records: Iterable[DecisionRecord],
+) -> tuple[MarketplaceStatus, ...]:
+    """Per marketplace (targets, and any marketplace that sent a receipt or decided), sorted by DID.
+
+    Of several receipts from one marketplace the earliest ``received_at`` counts. Receipts and decisions
+    about other notices are ignored; callers pass parsed, signer-checked values.
+    """
+    target_set = set(targets)
+    first: dict[str, Receipt] = {}
+    for r in receipts:
+        if r.notice == notice_id and (
+            r.marketplace not in first or r.received_at < first[r.marketplace].received_at
+        ):
+            first[r.marketplace] = r
+    outcomes = resolve_outcomes(notice_id, records)
+    return tuple(
+        MarketplaceStatus(m, m in target_set, first.get(m), outcomes.get(m))
+        for m in sorted(target_set | set(first) | set(outcomes))
+    )

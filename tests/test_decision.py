@@ -298,3 +298,41 @@ def test_parsers_only_raise_schema_errors_on_junk_fields(kind: str, data: st.Dat
             payload[key] = data.draw(_junk)
     with contextlib.suppress(SchemaError):
         parse(payload)
+
+
+def test_notice_status_per_marketplace() -> None:
+    from protocol.keys import KeyPair
+    from protocol.outcome import notice_status
+
+    third = KeyPair.from_seed(bytes([9]) * 32)
+    receipts = [
+        parse_receipt(
+            build_receipt_payload(
+                created=T0 + s,
+                notice=NOTICE_ID,
+                received_at=T0 + s,
+                marketplace=m.did,
+                enrolled=False,
+                trusted_flagger=False,
+            )
+        )
+        for m, s in ((MARKET_A, 9), (MARKET_A, 2), (MARKET_B, 3))
+    ]
+    other = parse_receipt(
+        build_receipt_payload(
+            created=T0,
+            notice=b"\xff" * 32,
+            received_at=T0,
+            marketplace=third.did,
+            enrolled=False,
+            trusted_flagger=False,
+        )
+    )
+    status = notice_status(
+        NOTICE_ID, [MARKET_A.did, MARKET_B.did, third.did], [*receipts, other], [_rec(1, created=T0 + 10)]
+    )
+    by = {s.marketplace: s for s in status}
+    assert [s.marketplace for s in status] == sorted(by)
+    assert by[MARKET_A.did].state == "restricted" and by[MARKET_A.did].receipt.received_at == T0 + 2
+    assert by[MARKET_B.did].state == "received" and by[third.did].state == "pending"
+    assert all(s.targeted for s in status)

@@ -136,3 +136,10 @@ def test_report_json_is_serialisable_and_complete() -> None:
     assert m["notice"] == id1.hex() and m["reasons"][0]["kind"] == "gtin"
     assert m["outcomes"][0]["action"] == "restrict" and m["outcomes"][0]["marketplace"] == MARKET_A.did
     assert out["truncated"] == []
+
+
+def test_removed_notices_are_not_returned() -> None:
+    index, id1, id2 = _index()
+    assert index.remove(id1) and not index.remove(id1) and not index.remove(b"\x00" * 32)
+    assert len(index) == 1
+    assert [m.notice_id for m in index.match(Listing(title="acme other brand")).matches] == [id2]
