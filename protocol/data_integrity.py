@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import rfc8785
@@ -144,6 +145,12 @@ def _check_method(method: Any) -> tuple[str, bytes]:
     """A did:key DID URL whose fragment repeats the key; returns (controller DID, public key)."""
     if not isinstance(method, str):
         raise _proof_error("verificationMethod must be a did:key DID URL")
+    return _resolve_method(method)
+
+
+@lru_cache(maxsize=4096)
+def _resolve_method(method: str) -> tuple[str, bytes]:
+    """Cached: a did:key decodes to the same key every time (errors are raised, never cached)."""
     did, fragment = split_did_url(method)
     if not fragment:
         raise _proof_error("verificationMethod must be a DID URL with a fragment (did:key:z…#z…)")
