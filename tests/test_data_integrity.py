@@ -259,3 +259,18 @@ def test_any_mutation_gives_typed_error(suite: str, in_proof: bool, field_index:
         di.verify_proof(doc, expected_purpose="assertionMethod")
     except ProtocolError as exc:
         assert exc.code.split(".")[0] in {"decode", "schema", "signature", "unsupported"}
+
+
+def test_realistic_presentation_stays_within_rdfc_bounds() -> None:
+    """Bounds refuse crafted graphs, not real ones: 8 credentials with blank-node subjects and statuses."""
+    inner = []
+    for n in range(8):
+        doc = {**credential(), "id": f"urn:uuid:0b8c7a0e-5b8e-4c1e-9d1e-00000000000{n}",
+               "credentialSubject": {"name": "Holder", "description": f"right {n}"},
+               "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+                                    "statusListIndex": str(n), "statusListCredential": "https://o.example/s/1"}}
+        inner.append(di.add_proof(doc, ISSUER, created=CREATED, suite="eddsa-rdfc-2022"))
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "verifiableCredential": inner}
+    signed_vp = di.add_proof(vp, OTHER, created=CREATED, suite="eddsa-rdfc-2022", purpose="authentication",
+                             challenge="c", domain="d")
+    assert di.verify_proof(signed_vp, expected_purpose="authentication").controller == OTHER.did
