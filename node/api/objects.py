@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from protocol.acceptance import STATUS_LIST_KIND, Accept, Decision, Refuse, decide, decide_status_list
-from protocol.cbor import Limits
-from protocol.messages import verify_message
-from protocol.status_list import LIST_TYPE, verify_status_list_credential
-from protocol.vc import credential_types, format_datetime, load_json, parse_datetime
-
 from ..appkeys import CONFIG, OBJECTS
+from ..ingest import Refused, ingest_credential, ingest_message
 from ..openapi import problem
 from ..problems import Problem, read_body
-from ..storage.db import transaction
-from ..trust import held_status_list_version, load_trust_store, trust_state
 from .views import COSE_TYPE, now, object_content_type
 
 routes = web.RouteTableDef()
@@ -43,80 +34,17 @@ REFUSAL_STATUS = {
 @routes.post("/objects")
 async def post_object(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
-    store = request.app[OBJECTS]
     raw = await read_body(request, BODY_TYPES, min(config.max_object, config.max_body))
-    if request.content_type.lower() in JSON_BODY_TYPES:
-        return _store_credential(request, raw)
-    message = verify_message(raw, now(request), limits=Limits(max_bytes=config.max_object))
-    if store.has(message.id_hex):
-        return _stored(message.id_hex, False)
-    with transaction(store.db):
-        decision = decide(message, trust_state(config, store))
-        _refuse_if(decision)
-        assert isinstance(decision, Accept)
-        id_hex, inserted = store.put(
-            message.raw,
-            kind=message.kind,
-            signer=message.signer,
-            created=message.created,
-            expires=message.expires,
-            fields=decision.fields,
-            received_at=now(request),
-        )
-    return _stored(id_hex, inserted)
-
-
-def _refuse_if(decision: Decision) -> None:
-    if isinstance(decision, Refuse):
-        raise Problem(REFUSAL_STATUS.get(decision.code, 422), decision.code, decision.detail)
-
-
-def _stored(id_hex: str, inserted: bool) -> web.Response:
+    ingest = ingest_credential if request.content_type.lower() in JSON_BODY_TYPES else ingest_message
+    try:
+        stored = ingest(config, request.app[OBJECTS], raw, now(request))
+    except Refused as exc:
+        raise Problem(REFUSAL_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
     return web.json_response(
-        {"id": id_hex, "stored": inserted},
-        status=201 if inserted else 200,
-        headers={"Location": f"/objects/{id_hex}"} if inserted else None,
+        {"id": stored.id, "stored": stored.inserted},
+        status=201 if stored.inserted else 200,
+        headers={"Location": f"/objects/{stored.id}"} if stored.inserted else None,
     )
-
-
-def _store_credential(request: web.Request, raw: bytes) -> web.Response:
-    """A JSON credential: only a Bitstring Status List credential from an accredited office, for now."""
-    config = request.app[CONFIG]
-    store = request.app[OBJECTS]
-    id_hex = hashlib.sha256(raw).hexdigest()
-    if store.has(id_hex):
-        return _stored(id_hex, False)
-    document = load_json(raw)
-    if not isinstance(document, dict):
-        raise Problem(422, "schema.credential", "a credential is a JSON object")
-    if LIST_TYPE not in credential_types(document):
-        raise Problem(
-            422, "objects.kind-not-accepted", f"this node accepts only {LIST_TYPE} credentials as JSON"
-        )
-    clock = now(request)
-    moment = datetime.fromtimestamp(clock, UTC)
-    status_list = verify_status_list_credential(document, now=moment)
-    with transaction(store.db):
-        trust = load_trust_store(config, store, clock)
-        decision = decide_status_list(
-            status_list, trust, held_status_list_version(store, status_list.url), clock
-        )
-        _refuse_if(decision)
-        assert isinstance(decision, Accept)
-        valid_from = parse_datetime(document.get("validFrom", format_datetime(moment)), "validFrom")
-        valid_until = document.get("validUntil")
-        stored_id, inserted = store.put(
-            raw,
-            kind=STATUS_LIST_KIND,
-            signer=status_list.issuer,
-            created=int(valid_from.timestamp()),
-            expires=None
-            if valid_until is None
-            else int(parse_datetime(valid_until, "validUntil").timestamp()),
-            fields=decision.fields,
-            received_at=clock,
-        )
-    return _stored(stored_id, inserted)
 
 
 @routes.get("/objects/{id}")
