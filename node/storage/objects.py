@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,9 @@ class ObjectStore:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        # Called as listener(id_hex, kind, created, expires) after each insert (gossip announces new
+        # objects); a listener must not raise and must tolerate a later rollback of the insert.
+        self.on_insert: list[Callable[[str, str, int, int | None], None]] = []
 
     def put(
         self,
@@ -84,6 +87,9 @@ class ObjectStore:
                 self.db.conn.executemany(
                     "INSERT OR IGNORE INTO object_fields (object_id, name, value) VALUES (?, ?, ?)", rows
                 )
+        if inserted:
+            for listener in self.on_insert:
+                listener(id_hex, kind, created, expires)
         return id_hex, inserted
 
     def get(self, id_hex: str) -> bytes:
