@@ -121,13 +121,14 @@ def cmd_offer(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if args.json:
-        print(json.dumps({**new.as_json(), "office": config.url}))
+        print(json.dumps(new.as_json()))
     else:
         expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(new.offer.expires))
         print(f"right:   {new.offer.right_key}")
         print(f"code:    {new.code}")
         print(f"expires: {expires}")
-        print(f"redeem at {config.url}/issuance/credential (send the code to the registered owner only)")
+        where = config.url if config.public_url or config.port else "the office"
+        print(f"redeem at {where}/issuance/credential (send the code to the registered owner only)")
     return EXIT_OK
 
 
