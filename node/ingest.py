@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from protocol.acceptance import STATUS_LIST_KIND, Accept, Decision, Refuse, decide, decide_status_list
 from protocol.cbor import Limits
 from protocol.errors import DecodeError
-from protocol.messages import verify_message
-from protocol.status_list import LIST_TYPE, verify_status_list_credential
+from protocol.messages import SignedMessage, verify_message
+from protocol.status_list import LIST_TYPE, StatusList, verify_status_list_credential
 from protocol.vc import credential_types, format_datetime, load_json, parse_datetime
 
 from .config import NodeConfig
@@ -63,30 +63,30 @@ def _known(store: ObjectStore, id_hex: str) -> Ingested:
     return Ingested(meta.id, meta.kind, meta.signer, meta.created, meta.expires, False)
 
 
-def ingest_message(config: NodeConfig, store: ObjectStore, raw: bytes, now: int) -> Ingested:
-    """A COSE message: verified (size, structure, signature, times), then decided by acceptance."""
+@dataclass(frozen=True)
+class Checked:
+    """An object whose structure, signature and times verified; acceptance has not been asked yet."""
+
+    raw: bytes
+    id: str
+    kind: str
+    signer: str
+    created: int
+    expires: int | None
+    message: SignedMessage | None = None  # a COSE message
+    status_list: StatusList | None = None  # a JSON status list credential
+
+
+def check_message(config: NodeConfig, raw: bytes, now: int) -> Checked:
+    """A COSE message: size, structure, signature, times."""
     message = verify_message(raw, now, limits=Limits(max_bytes=config.max_object))
-    if store.has(message.id_hex):
-        return _known(store, message.id_hex)
-    with transaction(store.db):
-        accept = _refuse_if(decide(message, trust_state(config, store)))
-        id_hex, inserted = store.put(
-            message.raw,
-            kind=message.kind,
-            signer=message.signer,
-            created=message.created,
-            expires=message.expires,
-            fields=accept.fields,
-            received_at=now,
-        )
-    return Ingested(id_hex, message.kind, message.signer, message.created, message.expires, inserted)
+    return Checked(
+        message.raw, message.id_hex, message.kind, message.signer, message.created, message.expires, message
+    )
 
 
-def ingest_credential(config: NodeConfig, store: ObjectStore, raw: bytes, now: int) -> Ingested:
-    """A JSON credential: only a Bitstring Status List credential from an accredited office, for now."""
-    id_hex = hashlib.sha256(raw).hexdigest()
-    if store.has(id_hex):
-        return _known(store, id_hex)
+def check_credential(config: NodeConfig, raw: bytes, now: int) -> Checked:
+    """A JSON credential: only a Bitstring Status List credential, for now (proof and dates verified)."""
     if len(raw) > config.max_object:
         raise DecodeError("decode.too-large", f"an object is at most {config.max_object} bytes")
     document = load_json(raw)
@@ -96,28 +96,66 @@ def ingest_credential(config: NodeConfig, store: ObjectStore, raw: bytes, now: i
         raise Refused("objects.kind-not-accepted", f"this node accepts only {LIST_TYPE} credentials as JSON")
     moment = datetime.fromtimestamp(now, UTC)
     status_list = verify_status_list_credential(document, now=moment)
+    valid_from = parse_datetime(document.get("validFrom", format_datetime(moment)), "validFrom")
+    valid_until = document.get("validUntil")
+    expires = None if valid_until is None else int(parse_datetime(valid_until, "validUntil").timestamp())
+    id_hex = hashlib.sha256(raw).hexdigest()
+    created = int(valid_from.timestamp())
+    return Checked(raw, id_hex, STATUS_LIST_KIND, status_list.issuer, created, expires, None, status_list)
+
+
+def check_object(config: NodeConfig, raw: bytes, now: int) -> Checked:
+    """Either form, told apart by its first byte (gossip carries objects without a content type)."""
+    if is_json_credential(raw):
+        return check_credential(config, raw, now)
+    return check_message(config, raw, now)
+
+
+def _decide(config: NodeConfig, store: ObjectStore, checked: Checked, now: int) -> Accept:
+    if checked.message is not None:
+        return _refuse_if(decide(checked.message, trust_state(config, store)))
+    assert checked.status_list is not None
+    trust = load_trust_store(config, store, now)
+    held = held_status_list_version(store, checked.status_list.url)
+    return _refuse_if(decide_status_list(checked.status_list, trust, held, now))
+
+
+def accept_object(config: NodeConfig, store: ObjectStore, checked: Checked, now: int) -> Ingested:
+    """Store a checked object if the acceptance rules allow it (raises :class:`Refused` otherwise)."""
+    if store.has(checked.id):
+        return _known(store, checked.id)
     with transaction(store.db):
-        trust = load_trust_store(config, store, now)
-        held = held_status_list_version(store, status_list.url)
-        accept = _refuse_if(decide_status_list(status_list, trust, held, now))
-        valid_from = parse_datetime(document.get("validFrom", format_datetime(moment)), "validFrom")
-        valid_until = document.get("validUntil")
-        created = int(valid_from.timestamp())
-        expires = None if valid_until is None else int(parse_datetime(valid_until, "validUntil").timestamp())
-        stored_id, inserted = store.put(
-            raw,
-            kind=STATUS_LIST_KIND,
-            signer=status_list.issuer,
-            created=created,
-            expires=expires,
+        accept = _decide(config, store, checked, now)
+        id_hex, inserted = store.put(
+            checked.raw,
+            kind=checked.kind,
+            signer=checked.signer,
+            created=checked.created,
+            expires=checked.expires,
             fields=accept.fields,
             received_at=now,
         )
-    return Ingested(stored_id, STATUS_LIST_KIND, status_list.issuer, created, expires, inserted)
+    return Ingested(id_hex, checked.kind, checked.signer, checked.created, checked.expires, inserted)
+
+
+def _ingest(config: NodeConfig, store: ObjectStore, raw: bytes, now: int, json: bool) -> Ingested:
+    id_hex = hashlib.sha256(raw).hexdigest()
+    if store.has(id_hex):
+        return _known(store, id_hex)
+    checked = check_credential(config, raw, now) if json else check_message(config, raw, now)
+    return accept_object(config, store, checked, now)
+
+
+def ingest_message(config: NodeConfig, store: ObjectStore, raw: bytes, now: int) -> Ingested:
+    """Check and store a COSE message (POST /objects with a COSE body)."""
+    return _ingest(config, store, raw, now, False)
+
+
+def ingest_credential(config: NodeConfig, store: ObjectStore, raw: bytes, now: int) -> Ingested:
+    """Check and store a JSON credential (POST /objects with a JSON body)."""
+    return _ingest(config, store, raw, now, True)
 
 
 def ingest_object(config: NodeConfig, store: ObjectStore, raw: bytes, now: int) -> Ingested:
-    """Either form, told apart by its first byte (gossip carries objects without a content type)."""
-    if is_json_credential(raw):
-        return ingest_credential(config, store, raw, now)
-    return ingest_message(config, store, raw, now)
+    """Either form, told apart by its first byte."""
+    return _ingest(config, store, raw, now, is_json_credential(raw))
