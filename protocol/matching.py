@@ -256,7 +256,6 @@ class MatchIndex:
         """doc -> smallest Hamming distance among its hashes within ``max_distance`` of ``query``."""
         found: dict[int, int] = {}
         masks = _masks(BAND_BITS, max_distance // BANDS)
-        seen: set[int] = set()
         values, docs = self._ph_value, self._ph_doc
         for b in range(BANDS):
             table = self._bands[b]
@@ -265,10 +264,7 @@ class MatchIndex:
                 bucket = table.get(band ^ m)
                 if bucket is None:
                     continue
-                for entry in bucket:
-                    if entry in seen:
-                        continue
-                    seen.add(entry)
+                for entry in bucket:  # an entry found again through another band yields the same d
                     d = (values[entry] ^ query).bit_count()
                     if d <= max_distance:
                         doc = docs[entry]
