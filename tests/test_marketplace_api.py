@@ -299,3 +299,21 @@ async def test_outstanding_challenges_are_capped(
     await problem(await client.post("/enrol/challenge"), 429, "rate.nonces")
     clock.now += 301  # the first two expired
     assert (await client.post("/enrol/challenge")).status == 200
+
+
+async def test_one_credential_given_bare(trusted: TestClient, office: FakeOffice) -> None:
+    from protocol.data_integrity import add_proof
+
+    nonce = await challenge(trusted)
+    vp = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": WALLET.did,
+        "verifiableCredential": credential(office),
+    }
+    signed = add_proof(
+        vp, WALLET, created=iso(NOW), purpose="authentication", challenge=nonce, domain=NODE.did
+    )
+    resp = await trusted.post("/enrol", json=signed)
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["rights"][0]["office"] == "EM"

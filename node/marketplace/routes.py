@@ -20,6 +20,7 @@ from aiohttp import web
 from protocol.issuance import NONCE_BYTES, make_nonce
 from protocol.messages import sign_message, verify_message
 from protocol.role_payloads import enrolment_result_payload
+from protocol.vc import credential_types, issuer_of
 from protocol.verify import VerificationResult, verify_presentation
 
 from .. import nonces
@@ -97,14 +98,19 @@ def _failure_body(result: VerificationResult) -> dict[str, Any]:
 
 
 def _rights(vp: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rights of a verified presentation's IPRightCredentials (one credential may be given bare)."""
+    credentials = vp.get("verifiableCredential") or []
+    if isinstance(credentials, Mapping):
+        credentials = [credentials]
     rights = []
-    for credential in vp.get("verifiableCredential") or []:
-        if "IPRightCredential" not in (credential.get("type") or []):
+    for credential in credentials:
+        if "IPRightCredential" not in credential_types(credential):
             continue
         subject = credential["credentialSubject"]
+        cid = credential.get("id") or "urn:sha256:" + hashlib.sha256(rfc8785.dumps(credential)).hexdigest()
         right = {
-            "credential": credential["id"],
-            "issuer": credential["issuer"],
+            "credential": cid,
+            "issuer": issuer_of(credential),
             "office": subject["officeCode"],
             "number": subject["applicationNumber"],
         }
