@@ -32,6 +32,10 @@ DEFAULT_MAX_BODY = 1 << 20  # 1 MiB: the largest request body any route accepts
 DEFAULT_MAX_OBJECT = 65536  # a signed object (COSE) is at most this many bytes (the CBOR decode limit)
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 DEFAULT_DESCRIPTOR_TTL = 86400
+DEFAULT_GOSSIP_INTERVAL = 5.0
+DEFAULT_GOSSIP_FANOUT = 4
+DEFAULT_GOSSIP_VIEW = 8
+DEFAULT_GOSSIP_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,12 @@ class NodeConfig:
     descriptor_ttl: int = DEFAULT_DESCRIPTOR_TTL
     sqlite_synchronous: str = "full"
     key_encrypted: bool = False
+    # Gossip (node/gossip): seconds between reconciliations with a random peer, eager-push links,
+    # peers kept in the dissemination view, and the timeout of one peer request.
+    gossip_interval: float = DEFAULT_GOSSIP_INTERVAL
+    gossip_fanout: int = DEFAULT_GOSSIP_FANOUT
+    gossip_view: int = DEFAULT_GOSSIP_VIEW
+    gossip_timeout: float = DEFAULT_GOSSIP_TIMEOUT
 
     @property
     def key_path(self) -> Path:
@@ -117,8 +127,13 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "descriptor_ttl": int,
     "sqlite_synchronous": str,
     "key_encrypted": bool,
+    "gossip_interval": (int, float),
+    "gossip_fanout": int,
+    "gossip_view": int,
+    "gossip_timeout": (int, float),
 }
 _REQUIRED = ("role", "name", "host", "port")
+_GOSSIP_KEYS = ("gossip_interval", "gossip_fanout", "gossip_view", "gossip_timeout")
 
 
 def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
@@ -147,7 +162,9 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
         raise ConfigError("config.type", "peers and trust_roots are lists of strings")
     public_url = data.get("public_url", "")
     numbers = {
-        k: data[k] for k in ("max_body", "max_object", "descriptor_ttl", "shutdown_timeout") if k in data
+        k: data[k]
+        for k in ("max_body", "max_object", "descriptor_ttl", "shutdown_timeout", *_GOSSIP_KEYS)
+        if k in data
     }
     for key, value in numbers.items():
         if value <= 0:
@@ -170,6 +187,10 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
         descriptor_ttl=int(numbers.get("descriptor_ttl", DEFAULT_DESCRIPTOR_TTL)),
         sqlite_synchronous=synchronous,
         key_encrypted=bool(data.get("key_encrypted", False)),
+        gossip_interval=float(numbers.get("gossip_interval", DEFAULT_GOSSIP_INTERVAL)),
+        gossip_fanout=int(numbers.get("gossip_fanout", DEFAULT_GOSSIP_FANOUT)),
+        gossip_view=int(numbers.get("gossip_view", DEFAULT_GOSSIP_VIEW)),
+        gossip_timeout=float(numbers.get("gossip_timeout", DEFAULT_GOSSIP_TIMEOUT)),
     )
 
 
@@ -215,6 +236,10 @@ def render_config(config: NodeConfig) -> str:
         "descriptor_ttl": config.descriptor_ttl,
         "sqlite_synchronous": config.sqlite_synchronous,
         "key_encrypted": config.key_encrypted,
+        "gossip_interval": config.gossip_interval,
+        "gossip_fanout": config.gossip_fanout,
+        "gossip_view": config.gossip_view,
+        "gossip_timeout": config.gossip_timeout,
     }
     lines = ["# rightsmesh node configuration (keys: specs/node-api.md)"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
