@@ -12,18 +12,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from protocol.acceptance import STATUS_LIST_KIND, Accept, Decision, Refuse, decide, decide_status_list
+from protocol.acceptance import STATUS_LIST_KIND, Accept, Decision, Refuse, decide_status_list
+from protocol.authorisation import CREDENTIAL_TYPE as AUTHORISATION_TYPE
 from protocol.cbor import Limits
 from protocol.errors import DecodeError
+from protocol.ip_right import CREDENTIAL_TYPE as RIGHT_TYPE
 from protocol.messages import SignedMessage, verify_message
+from protocol.notice_acceptance import CREDENTIAL_KIND, credential_fields
 from protocol.status_list import LIST_TYPE, StatusList, verify_status_list_credential
 from protocol.vc import credential_types, format_datetime, load_json, parse_datetime
 
 from .config import NodeConfig
+from .notice_accept import decide_credential, decide_message
 from .storage.db import transaction
 from .storage.objects import ObjectStore
-from .trust import held_status_list_version, load_trust_store, trust_state
+from .trust import held_status_list_version, load_trust_store
 
 
 class Refused(Exception):
@@ -75,6 +80,7 @@ class Checked:
     expires: int | None
     message: SignedMessage | None = None  # a COSE message
     status_list: StatusList | None = None  # a JSON status list credential
+    document: dict[str, Any] | None = None  # a right or authorisation credential (node/notice_accept.py)
 
 
 def check_message(config: NodeConfig, raw: bytes, now: int) -> Checked:
@@ -92,8 +98,14 @@ def check_credential(config: NodeConfig, raw: bytes, now: int) -> Checked:
     document = load_json(raw)
     if not isinstance(document, dict):
         raise Refused("schema.credential", "a credential is a JSON object")
-    if LIST_TYPE not in credential_types(document):
-        raise Refused("objects.kind-not-accepted", f"this node accepts only {LIST_TYPE} credentials as JSON")
+    types = credential_types(document)
+    if RIGHT_TYPE in types or AUTHORISATION_TYPE in types:
+        return _reference_credential(raw, document)
+    if LIST_TYPE not in types:
+        raise Refused(
+            "objects.kind-not-accepted",
+            f"this node accepts {LIST_TYPE}, {RIGHT_TYPE} and {AUTHORISATION_TYPE} credentials as JSON",
+        )
     moment = datetime.fromtimestamp(now, UTC)
     status_list = verify_status_list_credential(document, now=moment)
     valid_from = parse_datetime(document.get("validFrom", format_datetime(moment)), "validFrom")
@@ -102,6 +114,17 @@ def check_credential(config: NodeConfig, raw: bytes, now: int) -> Checked:
     id_hex = hashlib.sha256(raw).hexdigest()
     created = int(valid_from.timestamp())
     return Checked(raw, id_hex, STATUS_LIST_KIND, status_list.issuer, created, expires, None, status_list)
+
+
+def _reference_credential(raw: bytes, document: dict[str, Any]) -> Checked:
+    """A right or authorisation credential that notices reference; proof and trust are checked at
+    acceptance (:func:`node.notice_accept.decide_credential`); times come from the credential."""
+    fields = credential_fields(document)
+    valid_from, valid_until = document.get("validFrom"), document.get("validUntil")
+    created = int(parse_datetime(valid_from, "validFrom").timestamp()) if valid_from else 0
+    expires = None if valid_until is None else int(parse_datetime(valid_until, "validUntil").timestamp())
+    id_hex = hashlib.sha256(raw).hexdigest()
+    return Checked(raw, id_hex, CREDENTIAL_KIND, fields["issuer"], created, expires, document=document)
 
 
 def check_object(config: NodeConfig, raw: bytes, now: int) -> Checked:
@@ -113,7 +136,9 @@ def check_object(config: NodeConfig, raw: bytes, now: int) -> Checked:
 
 def _decide(config: NodeConfig, store: ObjectStore, checked: Checked, now: int) -> Accept:
     if checked.message is not None:
-        return _refuse_if(decide(checked.message, trust_state(config, store)))
+        return _refuse_if(decide_message(config, store, checked.message, now))
+    if checked.document is not None:
+        return _refuse_if(decide_credential(config, store, checked.document, now))
     assert checked.status_list is not None
     trust = load_trust_store(config, store, now)
     held = held_status_list_version(store, checked.status_list.url)

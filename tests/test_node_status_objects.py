@@ -76,7 +76,8 @@ async def test_future_status_list(client: TestClient) -> None:
         (b"{not json", 400, "decode.json"),
         (b"[1, 2]", 422, "schema.credential"),
         (b'{"a": 1, "a": 2}', 400, "decode.duplicate-key"),
-        (b'{"type": ["VerifiableCredential", "IPRightCredential"]}', 422, "objects.kind-not-accepted"),
+        (b'{"type": ["VerifiableCredential", "IPRightCredential"]}', 422, "schema.credential"),
+        (b'{"type": ["VerifiableCredential", "OtherCredential"]}', 422, "objects.kind-not-accepted"),
     ],
 )
 async def test_bad_json_objects(client: TestClient, body: bytes, status: int, code: str) -> None:
