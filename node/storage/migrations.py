@@ -128,4 +128,26 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "gossip-peers",
+        """
+        CREATE TABLE gossip_peers (
+            key TEXT PRIMARY KEY NOT NULL,         -- the peer's DID, or its URL until the DID is known
+            did TEXT,
+            url TEXT,
+            state TEXT NOT NULL,                   -- new | active | backing-off | banned
+            added REAL NOT NULL,
+            last_seen REAL,
+            failures INTEGER NOT NULL,
+            next_attempt REAL NOT NULL,
+            score REAL NOT NULL,
+            score_at REAL NOT NULL,
+            invalid INTEGER NOT NULL,
+            bans INTEGER NOT NULL,
+            banned_until REAL NOT NULL,
+            pinned INTEGER NOT NULL
+        );
+        """,
+    ),
 )
