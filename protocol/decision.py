@@ -19,6 +19,7 @@ from . import tdb
 from .errors import SchemaError
 from .identifiers import check_gtin, check_listing_url
 from .messages import SignedMessage
+from .notice import Notice
 from .payload_fields import Fields, check_text
 
 ACTIONS = frozenset({"restrict", "no-action"})
@@ -359,3 +360,24 @@ def export_statement_of_reasons(decision: Decision) -> dict[str, Any]:
     if decision.content_id_ean is not None:
         out["content_id"] = {"EAN-13": decision.content_id_ean}
     return out
+
+
+def check_decision_for_notice(decision: Decision, notice: Notice, *, notice_id: bytes) -> None:
+    """Check a decision against the notice it names (the node holds both).
+
+    ``listings`` must be listing ids of the notice's items (``schema.decision.unknown-listing``). Only a
+    marketplace that received the notice's contact (a recipient) got an art. 16 notice, so only it may
+    give ``source_type`` SOURCE_ARTICLE_16 or SOURCE_TRUSTED_FLAGGER; any other marketplace acting on a
+    shared notice acts of its own initiative (SOURCE_VOLUNTARY) (``schema.decision.not-notified``).
+    """
+    if decision.notice != notice_id:
+        raise SchemaError("schema.decision.wrong-notice", "the decision names another notice")
+    known = {item.listing_id for item in notice.items}
+    unknown = [x for x in decision.listings if x not in known]
+    if unknown:
+        raise SchemaError("schema.decision.unknown-listing", f"{unknown[0]!r} is not an item of the notice")
+    notified = decision.marketplace in notice.recipients
+    if not notified and decision.source_type in ("SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER"):
+        raise SchemaError(
+            "schema.decision.not-notified", "this marketplace was not a recipient of the notice"
+        )

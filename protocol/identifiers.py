@@ -29,7 +29,7 @@ def check_listing_url(value: object) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc:
+    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc or parts.netloc.endswith(":"):
         return None
     host = parts.netloc.rsplit(":", 1)[0] if port is not None or parts.netloc.endswith(":") else parts.netloc
     if not host or not (_HOST.fullmatch(host) or _IPV6.fullmatch(host)):

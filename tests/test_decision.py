@@ -336,3 +336,24 @@ def test_notice_status_per_marketplace() -> None:
     assert by[MARKET_A.did].state == "restricted" and by[MARKET_A.did].receipt.received_at == T0 + 2
     assert by[MARKET_B.did].state == "received" and by[third.did].state == "pending"
     assert all(s.targeted for s in status)
+
+
+def test_decision_checked_against_its_notice() -> None:
+    from notice_fixtures import OUTSIDER, notice_payload
+
+    from protocol.decision import check_decision_for_notice
+    from protocol.notice import parse_notice
+
+    notice = parse_notice(notice_payload())
+    check_decision_for_notice(decision(listings=("123",)), notice, notice_id=NOTICE_ID)
+    for bad, code in [
+        (decision(listings=("999",)), "schema.decision.unknown-listing"),
+        (decision(marketplace=OUTSIDER.did), "schema.decision.not-notified"),
+        (decision(notice=b"\xff" * 32), "schema.decision.wrong-notice"),
+    ]:
+        with pytest.raises(SchemaError) as exc:
+            check_decision_for_notice(bad, notice, notice_id=NOTICE_ID)
+        assert exc.value.code == code
+    check_decision_for_notice(
+        decision(marketplace=OUTSIDER.did, source_type="SOURCE_VOLUNTARY"), notice, notice_id=NOTICE_ID
+    )

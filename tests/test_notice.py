@@ -204,6 +204,7 @@ def test_valid_urls(url: str) -> None:
         "https://sh\u00f6p.example/",
         "//shop.example/a",
         "https://shop.example/\n",
+        "https://shop.example:/",
     ],
 )
 def test_invalid_urls(url: str) -> None:
