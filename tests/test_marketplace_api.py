@@ -317,3 +317,31 @@ async def test_one_credential_given_bare(trusted: TestClient, office: FakeOffice
     resp = await trusted.post("/enrol", json=signed)
     assert resp.status == 201, await resp.text()
     assert (await resp.json())["rights"][0]["office"] == "EM"
+
+
+def test_verified_status_lists_cache() -> None:
+    from node.marketplace.status import VerifiedLists
+    from protocol.status_list import StatusList
+
+    cache = VerifiedLists(size=1)
+    url = "https://office.example/status/1"
+    document = issue_status_list_credential(
+        OFFICE, new_status_list(url, OFFICE.did, "revocation"), created=iso(NOW - 10)
+    )
+    first = cache.get(document, NOW)
+    assert isinstance(first, StatusList) and cache.get(document, NOW) is first
+    tampered = copy_with(document, statusListVersion=9)
+    assert cache.get(tampered, NOW) == tampered  # fails verification: left to the verifier
+    bounded = issue_status_list_credential(
+        OFFICE,
+        new_status_list(url, OFFICE.did, "revocation"),
+        created=iso(NOW - 10),
+        valid_until=iso(NOW + 10),
+    )
+    assert cache.get(bounded, NOW) is bounded  # may expire: verified each time
+
+
+def copy_with(document: dict[str, Any], **subject: Any) -> dict[str, Any]:
+    out = json.loads(json.dumps(document))
+    out["credentialSubject"].update(subject)
+    return out

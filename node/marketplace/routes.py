@@ -141,6 +141,9 @@ async def enrol(request: web.Request) -> web.Response:
     trust = request.app[TRUST].get(request.app[OBJECTS], moment)
     urls = status.status_urls(vp, trust, moment)
     lists = await status.fetch_status_lists(request.app[CLIENT], db, urls, moment)
+    failure: Problem | None = None
+    # One transaction: the challenge is consumed (whatever else fails) and a valid enrolment recorded
+    # together, one commit per request.
     with transaction(db):
         result = verify_presentation(
             vp,
@@ -151,36 +154,38 @@ async def enrol(request: web.Request) -> web.Response:
             trust=trust,
             status_lists=lists,
         )
-    if not result.valid:
-        # status.unavailable often follows from another failure (an untrusted issuer's list is never
-        # fetched): name the cause in ``code``; ``failures`` lists everything.
-        first = next((f for f in result.failures if f.code != "status.unavailable"), result.failures[0])
-        raise Problem(422, first.code, first.detail, **_failure_body(result))
-    rights = _rights(vp)
-    presenter = result.checks.presenter
-    if not rights or presenter is None:
-        raise Problem(422, "enrol.no-rights", "the presentation holds no IPRightCredential")
-    enrolment_id = f"urn:uuid:{uuid.uuid4()}"
-    digest = hashlib.sha256(rfc8785.dumps(vp)).digest()
-    checks = sorted(set(result.checks.performed))
-    payload = enrolment_result_payload(
-        marketplace=key.did,
-        enrolment=enrolment_id,
-        holder=presenter,
-        challenge=challenge,
-        presentation_hash=digest,
-        rights=rights,
-        checks=checks,
-        created=moment,
-    )
-    receipt = sign_message(key, "enrolment-result", payload)
-    with transaction(db):
-        store.save_enrolment(
-            db,
-            store.Enrolment(
-                enrolment_id, presenter, moment, challenge, digest.hex(), rights, checks, receipt
-            ),
-        )
+        rights = _rights(vp) if result.valid else []
+        presenter = result.checks.presenter
+        if not result.valid:
+            # status.unavailable often follows from another failure (an untrusted issuer's list is never
+            # fetched): name the cause in ``code``; ``failures`` lists everything.
+            first = next((f for f in result.failures if f.code != "status.unavailable"), result.failures[0])
+            failure = Problem(422, first.code, first.detail, **_failure_body(result))
+        elif not rights or presenter is None:
+            failure = Problem(422, "enrol.no-rights", "the presentation holds no IPRightCredential")
+        else:
+            enrolment_id = f"urn:uuid:{uuid.uuid4()}"
+            digest = hashlib.sha256(rfc8785.dumps(vp)).digest()
+            checks = sorted(set(result.checks.performed))
+            payload = enrolment_result_payload(
+                marketplace=key.did,
+                enrolment=enrolment_id,
+                holder=presenter,
+                challenge=challenge,
+                presentation_hash=digest,
+                rights=rights,
+                checks=checks,
+                created=moment,
+            )
+            receipt = sign_message(key, "enrolment-result", payload)
+            store.save_enrolment(
+                db,
+                store.Enrolment(
+                    enrolment_id, presenter, moment, challenge, digest.hex(), rights, checks, receipt
+                ),
+            )
+    if failure is not None:
+        raise failure
     return web.json_response(
         {
             "enrolment": enrolment_id,

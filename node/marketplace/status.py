@@ -12,17 +12,20 @@ trusted office are fetched, so a presenter cannot make the marketplace request a
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import rfc8785
 import sqlite_utils
 
 from protocol.acceptance import STATUS_LIST_KIND
 from protocol.errors import ProtocolError
-from protocol.status_list import parse_status_entry
+from protocol.status_list import StatusList, parse_status_entry, verify_status_list_credential
 from protocol.trust_list import TrustStore
 
 from ..storage.db import transaction
@@ -33,6 +36,8 @@ FETCH_TIMEOUT = aiohttp.ClientTimeout(total=3, connect=2)
 MAX_STALE = 86400
 MAX_LIST_BODY = 4 * 1024 * 1024
 MAX_URLS = 16
+TOUCH_EVERY = 60
+VERIFIED_CACHE = 64
 
 
 def status_urls(presentation: Any, trust: TrustStore, now: int) -> list[str]:
@@ -79,7 +84,9 @@ async def _fetch_one(
     try:
         async with session.get(url, headers=headers, timeout=FETCH_TIMEOUT, allow_redirects=False) as resp:
             if resp.status == 304 and cached is not None:
-                return dict(json.loads(cached[2])), (url, now, cached[1], None)
+                # refresh the age (for MAX_STALE) at most once a minute: one fsync less per enrolment
+                touch = (url, now, cached[1], None) if now - cached[0] >= TOUCH_EVERY else None
+                return dict(json.loads(cached[2])), touch
             if resp.status == 200:
                 body = await resp.content.read(MAX_LIST_BODY + 1)
                 if len(body) <= MAX_LIST_BODY:
@@ -110,21 +117,53 @@ def _apply(db: sqlite_utils.Database, updates: list[CacheUpdate]) -> None:
 
 async def fetch_status_lists(
     session: aiohttp.ClientSession, db: sqlite_utils.Database, urls: Iterable[str], now: int
-) -> dict[str, dict[str, Any]]:
-    """URL -> status list credential (unverified: the presentation verifier checks it) for each URL
-    that could be fetched or had a usable cached copy. The cache is written after the fetches, in its
+) -> dict[str, StatusList | dict[str, Any]]:
+    """URL -> status list (verified, or the credential for the verifier to check) for each URL that
+    could be fetched or had a usable cached copy. The cache is written after the fetches, in its
     own transaction: no transaction is ever held across an ``await`` on the shared connection."""
     wanted = list(urls)
     fetched = await asyncio.gather(*(_fetch_one(session, db, url, now) for url in wanted))
     updates = [update for _, update in fetched if update is not None]
     if updates:
         _apply(db, updates)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, StatusList | dict[str, Any]] = {}
     for url, (doc, _) in zip(wanted, fetched, strict=True):
         best = _newest(doc, _held(db, url))
         if best is not None:
-            out[url] = best
+            out[url] = verified.get(best, now)
     return out
+
+
+class VerifiedLists:
+    """Status list credentials already verified, by the hash of their JCS form: the same version is
+    verified once, not at every enrolment. Only lists without ``validUntil`` are kept (their validity
+    cannot end); anything else is handed to the verifier as a document, which checks it each time."""
+
+    def __init__(self, size: int = VERIFIED_CACHE) -> None:
+        self.size = size
+        self._lists: dict[bytes, StatusList] = {}
+
+    def get(self, document: dict[str, Any], now: int) -> StatusList | dict[str, Any]:
+        if "validUntil" in document:
+            return document
+        try:
+            key = hashlib.sha256(rfc8785.dumps(document)).digest()
+        except (ValueError, TypeError):  # not canonicalisable JSON: the verifier reports it
+            return document
+        held = self._lists.get(key)
+        if held is not None:
+            return held
+        try:
+            status_list = verify_status_list_credential(document, now=datetime.fromtimestamp(now, UTC))
+        except ProtocolError:
+            return document  # the verifier reports status.list-invalid with the reason
+        if len(self._lists) >= self.size:
+            self._lists.pop(next(iter(self._lists)))
+        self._lists[key] = status_list
+        return status_list
+
+
+verified = VerifiedLists()
 
 
 def _version(document: Mapping[str, Any] | None) -> int:
