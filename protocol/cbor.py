@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import DecodeError, SchemaError, UnsupportedError
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Tag", "decode", "encode", "encode_head"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "Tag", "decode", "decode_text_map", "encode", "encode_head"]
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ _MIN_FOR_INFO = {24: 24, 25: 0x100, 26: 0x10000, 27: 0x100000000}
 class _Decoder:
     """One strict pass over ``data``; ``pos`` advances as items are read."""
 
-    __slots__ = ("data", "end", "max_depth", "max_items", "pos", "tags")
+    __slots__ = ("data", "end", "max_depth", "max_items", "pos", "tags", "top_non_text")
 
     def __init__(self, data: bytes, limits: Limits, tags: frozenset[int]) -> None:
         self.data = data
@@ -181,6 +181,7 @@ class _Decoder:
         self.max_depth = limits.max_depth
         self.max_items = limits.max_items
         self.tags = tags
+        self.top_non_text = False  # a key of the outermost map is not a text string
 
     def item(self, depth: int) -> Any:
         data = self.data
@@ -299,8 +300,11 @@ class _Decoder:
                 kenc = data[pos : self.pos]
                 pos = self.pos
                 kt = type(key)
-                if kt is not str and kt is not int and kt is not bytes:
-                    raise UnsupportedError("unsupported.map-key", "map keys must be int, str or bytes")
+                if kt is not str:
+                    if kt is not int and kt is not bytes:
+                        raise UnsupportedError("unsupported.map-key", "map keys must be int, str or bytes")
+                    if depth == 0:
+                        self.top_non_text = True
             if kenc <= previous:
                 if kenc == previous:
                     raise DecodeError("decode.duplicate-key", "a map key appears twice")
@@ -331,6 +335,21 @@ class _Decoder:
                 except UnicodeDecodeError:
                     raise DecodeError("decode.invalid-utf8", "a text string is not valid UTF-8") from None
                 pos = nxt
+            elif ib == 0x18:
+                value = data[pos + 1]
+                if value < 24:
+                    raise DecodeError("decode.non-shortest", "an integer is not in its shortest form")
+                result[key] = value
+                pos += 2
+            elif ib == 0x19:
+                nxt = pos + 3
+                if nxt > end:
+                    raise DecodeError("decode.truncated", "the input ends inside an item head")
+                value = (data[pos + 1] << 8) | data[pos + 2]
+                if value < 0x100:
+                    raise DecodeError("decode.non-shortest", "an integer is not in its shortest form")
+                result[key] = value
+                pos = nxt
             elif ib == 0x1A:
                 nxt = pos + 5
                 if nxt > end:
@@ -340,6 +359,9 @@ class _Decoder:
                     raise DecodeError("decode.non-shortest", "an integer is not in its shortest form")
                 result[key] = value
                 pos = nxt
+            elif 0x80 <= ib < 0x98:
+                result[key] = self.array(pos + 1, ib - 0x80, d1 + 1)
+                pos = self.pos
             else:
                 self.pos = pos
                 result[key] = item(d1)
@@ -392,22 +414,51 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS, *, tags: frozenset[int]
     ``tags`` lists tag numbers accepted on the outermost item only (``Tag`` values); any other tag is
     ``unsupported.tag``. Every refusal is a :class:`~protocol.errors.ProtocolError` with a stable code.
     """
-    if not isinstance(data, bytes):
-        if isinstance(data, bytearray | memoryview):
+    return _run(data, limits, tags).value
+
+
+def decode_text_map(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """Decode a map whose own keys are all text strings (a message payload) in the same single pass.
+
+    Besides the ``decode`` errors: ``schema.payload-not-map`` if the item is not a map,
+    ``schema.payload-key`` if one of its keys is not text (nested maps may use any allowed key type).
+    """
+    result = _run(data, limits, frozenset())
+    if type(result.value) is not dict:
+        raise SchemaError("schema.payload-not-map", "the payload is not a map")
+    if result.top_non_text:
+        raise SchemaError("schema.payload-key", "payload map keys must be text strings")
+    return result.value
+
+
+class _Result:
+    __slots__ = ("top_non_text", "value")
+
+    def __init__(self, value: Any, top_non_text: bool) -> None:
+        self.value = value
+        self.top_non_text = top_non_text
+
+
+def _run(data: bytes, limits: Limits, tags: frozenset[int]) -> _Result:
+    if type(data) is not bytes:
+        if isinstance(data, bytes | bytearray | memoryview):
             data = bytes(data)
         else:
             raise DecodeError("decode.type", "CBOR input must be bytes")
-    if len(data) > limits.max_bytes:
+    n = len(data)
+    if n > limits.max_bytes:
         raise DecodeError("decode.too-large", f"input exceeds {limits.max_bytes} bytes")
-    if not data:
+    if not n:
         raise DecodeError("decode.truncated", "empty input")
     dec = _Decoder(data, limits, tags)
     try:
-        value = dec.item(0)
+        first = data[0]
+        # A payload is a map: enter it directly when its head is one byte (up to 23 entries).
+        value = dec.map(1, first - 0xA0, 0) if 0xA0 <= first < 0xB8 else dec.item(0)
     except IndexError:
         raise DecodeError("decode.truncated", "the input ends inside an item") from None
     except RecursionError:  # unreachable with sane limits; kept so no foreign exception escapes
         raise DecodeError("decode.too-deep", "nesting too deep") from None
-    if dec.pos != len(data):
+    if dec.pos != n:
         raise DecodeError("decode.trailing-bytes", "bytes follow the encoded item")
-    return value
+    return _Result(value, dec.top_non_text)

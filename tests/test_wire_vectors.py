@@ -12,7 +12,7 @@ from cddl_util import assert_matches_cddl, assert_not_matches_cddl
 
 from protocol import cbor
 from protocol.errors import ProtocolError
-from protocol.messages import _split, verify_message
+from protocol.messages import cose_parts, verify_message
 
 VECTORS = json.loads((Path(__file__).resolve().parent.parent / "specs" / "vectors" / "wire.json").read_text())
 NOW: int = VECTORS["now"]
@@ -35,7 +35,7 @@ def test_valid_message(case: dict[str, Any]) -> None:
     assert message.expires == case["expires"]
     assert message.payload == cbor.decode(bytes.fromhex(case["payload_hex"]))
     assert cbor.encode(message.payload).hex() == case["payload_hex"]
-    protected, payload, _ = _split(data)
+    protected, payload, _ = cose_parts(data)
     assert_matches_cddl("cose-sign1", data)
     assert_matches_cddl("protected-header", protected)
     assert_matches_cddl("common", payload)
@@ -66,7 +66,7 @@ def test_invalid_cbor(case: dict[str, Any]) -> None:
 
 def test_cddl_rules_are_not_vacuous() -> None:
     valid = bytes.fromhex(VECTORS["valid"][0]["hex"])
-    protected, _, _ = _split(valid)
+    protected, _, _ = cose_parts(valid)
     assert_not_matches_cddl("cose-sign1", b"\xd1" + valid[1:])
     assert_not_matches_cddl("protected-header", protected.replace(b"+cbor", b"+json"))
     assert_not_matches_cddl("common", cbor.encode({"note": "no created"}))
