@@ -93,3 +93,43 @@ def test_import_shows_progress_on_large_files(
     captured = capsys.readouterr()
     assert "imported 500/1200" in captured.err and "imported 1200/1200" in captured.err
     assert json.loads(captured.out)["inserted"] == 1200
+
+
+def test_import_finds_and_revokes_lapsed_credentials(
+    office: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node.keystore import load_key
+    from node.office import issue
+    from node.storage.db import transaction
+    from protocol.keys import KeyPair
+
+    assert main(["office", "import", "--dir", str(office), str(SAMPLE)]) == 0
+    db = open_database(office / "node.db")
+    try:
+        with transaction(db):
+            credential = issue.issue_credential(
+                load_key(office / "node.key"),
+                "http://office.example",
+                db,
+                "EM:018003578",
+                KeyPair.from_seed(bytes(32)).did,
+                1_790_000_000,
+            )
+    finally:
+        db.close()
+    lines = SAMPLE.read_text().splitlines()
+    cancelled = tmp_path / "update.csv"
+    cancelled.write_text(lines[0] + "\n" + lines[1].replace(",registered,", ",cancelled,") + "\n")
+    capsys.readouterr()
+    assert main(["office", "import", "--dir", str(office), str(cancelled), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["lapsed_credentials"] == 1 and "still valid" in captured.err
+    assert main(["office", "import", "--dir", str(office), str(cancelled), "--json", "--revoke-lapsed"]) == 0
+    assert json.loads(capsys.readouterr().out)["revoked"] == 1
+    db = open_database(office / "node.db")
+    try:
+        assert store.list_credentials(db)[0]["id"] == credential["id"]
+        assert store.list_credentials(db)[0]["revoked_at"] is not None
+        assert store.status_list_row(db, "1")["version"] == 2
+    finally:
+        db.close()

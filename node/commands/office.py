@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.add_argument("file", type=Path, help="register-*.csv or register-*.json")
     imp.add_argument("--format", choices=("csv", "json"), help="default: from the file name or content")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imp.add_argument(
+        "--revoke-lapsed",
+        action="store_true",
+        help="revoke issued credentials whose entry is no longer registered (needs the node key)",
+    )
+    imp.add_argument("--passphrase-env", metavar="VAR", help="env VAR holding the key passphrase")
     imp.set_defaults(handler=cmd_import)
 
     offer = sub.add_parser("offer", help="create a one-time issuance offer for a register entry")
@@ -91,6 +97,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
     try:
         counts = store.import_entries(db, (e for _, e in parsed.entries), int(time.time()), progress=progress)
+        lapsed = store.lapsed_credentials(db, service.ISSUABLE_STATUSES)
+        revoked = []
+        if lapsed and args.revoke_lapsed:
+            key = load_key(config.key_path, passphrase_from_env(args.passphrase_env))
+            for credential_id in lapsed:
+                with transaction(db):
+                    issue.revoke(key, db, credential_id, int(time.time()))
+                revoked.append(credential_id)
+        for credential_id in lapsed:
+            state = (
+                "revoked" if credential_id in revoked else "still valid: use --revoke-lapsed or office revoke"
+            )
+            print(f"credential {credential_id}: its right is no longer registered ({state})", file=sys.stderr)
     finally:
         db.close()
     summary = {
@@ -99,6 +118,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         "updated": counts.updated,
         "unchanged": counts.unchanged,
         "rejected": len(parsed.rejected),
+        "lapsed_credentials": len(lapsed),
+        "revoked": len(revoked),
     }
     if args.json:
         print(json.dumps(summary))

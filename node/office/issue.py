@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
-from aiohttp import web
 
 from protocol.ip_right import issue_ip_right_credential, right_from_json
 from protocol.keys import KeyPair
@@ -29,7 +28,6 @@ from protocol.status_list import (
 )
 from protocol.vc import format_datetime
 
-from ..appkeys import CONFIG, NODE_KEY
 from ..errors import Conflict
 from . import store
 
@@ -66,11 +64,10 @@ def _open_list(key: KeyPair, db: sqlite_utils.Database, base_url: str, now: int)
 
 
 def issue_credential(
-    app: web.Application, db: sqlite_utils.Database, right_key: str, holder: str, now: int
+    key: KeyPair, base_url: str, db: sqlite_utils.Database, right_key: str, holder: str, now: int
 ) -> dict[str, Any]:
-    """Sign an IPRightCredential for ``holder`` over the register entry ``right_key`` and record it."""
-    key = app[NODE_KEY]
-    base_url = app[CONFIG].url
+    """Sign an IPRightCredential for ``holder`` over the register entry ``right_key`` and record it;
+    its status entry points at ``base_url``/status/<list>."""
     entry = store.get_entry(db, right_key)
     right = right_from_json(public_view(entry))
     list_id = _open_list(key, db, base_url, now)

@@ -20,7 +20,7 @@ from protocol.role_payloads import search_result_payload
 
 from .. import nonces
 from ..api.views import COSE_SIGN1_TYPE, now
-from ..appkeys import DB, NODE_KEY
+from ..appkeys import CONFIG, DB, NODE_KEY
 from ..auth import require_admin
 from ..errors import NodeError
 from ..openapi import problem
@@ -183,7 +183,7 @@ async def issuance_credential(request: web.Request) -> web.Response:
         again = redeem(offer, body["code"], moment)  # re-checked inside the issuing transaction
         if again.error is not None:
             raise Problem(409, again.error.code, again.error.detail)
-        credential = issue.issue_credential(request.app, db, offer.right_key, holder, moment)
+        credential = issue.issue_credential(key, request.app[CONFIG].url, db, offer.right_key, holder, moment)
         store.save_offer(db, mark_redeemed(offer, holder))
     return web.json_response(credential, status=201, content_type="application/vc+json")
 

@@ -305,3 +305,16 @@ def allocate_index(db: sqlite_utils.Database, list_id: str) -> int:
     index = int(row[0])
     db.execute("UPDATE status_lists SET next_index = next_index + 1 WHERE id = ?", [list_id])
     return index
+
+
+def lapsed_credentials(db: sqlite_utils.Database, in_force: frozenset[str]) -> list[str]:
+    """Unrevoked credentials whose register entry no longer has a status in ``in_force``."""
+    marks = ", ".join("?" for _ in in_force)
+    return [
+        str(r[0])
+        for r in db.execute(
+            "SELECT c.id FROM credentials c JOIN register_entries e ON e.key = c.right_key"
+            f" WHERE c.revoked_at IS NULL AND e.status NOT IN ({marks}) ORDER BY c.issued_at, c.id",
+            sorted(in_force),
+        )
+    ]
