@@ -138,9 +138,20 @@ def _check_payload_fields(payload: Mapping[str, Any]) -> tuple[int, int | None]:
     return created, expires
 
 
+_PROTECTED_CACHE: dict[tuple[str, str], bytes] = {}
+_KID_CACHE: dict[bytes, str] = {}
+
+
 def _protected_header(kid: str, kind: str) -> bytes:
-    header = {H_ALG: ALG_EDDSA, H_CONTENT_TYPE: CONTENT_TYPE, H_KID: kid.encode(), H_TYP: typ_for(kind)}
-    return cbor.encode(header)
+    """The protected header bytes for a signer and kind (cached: a node signs with one key)."""
+    cached = _PROTECTED_CACHE.get((kid, kind))
+    if cached is None:
+        header = {H_ALG: ALG_EDDSA, H_CONTENT_TYPE: CONTENT_TYPE, H_KID: kid.encode(), H_TYP: typ_for(kind)}
+        cached = cbor.encode(header)
+        if len(_PROTECTED_CACHE) >= _HEADER_CACHE_MAX:
+            _PROTECTED_CACHE.clear()
+        _PROTECTED_CACHE[(kid, kind)] = cached
+    return cached
 
 
 def sign_message(key: KeyPair, kind: str, payload: Mapping[str, Any]) -> bytes:
@@ -148,7 +159,12 @@ def sign_message(key: KeyPair, kind: str, payload: Mapping[str, Any]) -> bytes:
     if not isinstance(payload, Mapping):
         raise SchemaError("schema.payload-not-map", "a payload is a map")
     _check_payload_fields(payload)
-    protected = _protected_header(key.kid, kind)
+    kid = _KID_CACHE.get(key.public_key)
+    if kid is None:  # KeyPair.kid re-encodes base58 on every call
+        if len(_KID_CACHE) >= _HEADER_CACHE_MAX:
+            _KID_CACHE.clear()
+        kid = _KID_CACHE[key.public_key] = key.kid
+    protected = _protected_header(kid, kind)
     body = cbor.encode(payload)
     signature = key.sign(sig_structure(protected, body))
     data = b"".join(
