@@ -109,3 +109,22 @@ def test_verify_mutated_messages(payload: dict[str, Any], data: st.DataObject) -
     except ProtocolError:
         return
     raise AssertionError("a mutated message verified")
+
+
+@SETTINGS
+@given(payloads, st.data())
+def test_envelope_fast_path_agrees_with_general_reader(payload: dict[str, Any], data: st.DataObject) -> None:
+    """verify_message reads the usual envelope shape without calls; it must agree with the general reader."""
+    from protocol.messages import _split, _split_general
+
+    message = bytearray(sign_message(KEY, "test", payload))
+    if data.draw(st.booleans()):
+        i = data.draw(st.integers(0, len(message) - 1))
+        message[i] ^= data.draw(st.integers(1, 255))
+    outcomes = []
+    for reader in (_split, _split_general):
+        try:
+            outcomes.append(reader(bytes(message)))
+        except (ProtocolError, IndexError) as exc:
+            outcomes.append(getattr(exc, "code", "index"))
+    assert outcomes[0] == outcomes[1]
