@@ -124,6 +124,51 @@ CASES: list[Case] = [
 ]
 
 
+# --- rightsmesh credential types through the full verifier (protocol/verify.py): schema, proof, issuer,
+# --- validity, status bit, trust, and for presentations challenge, single use, domain, holder binding.
+
+
+def _full_verify(suite: str, presentation: bool) -> Callable[[], Callable[[], object]]:
+    def setup() -> Callable[[], object]:
+        from datetime import UTC, datetime
+
+        from protocol.ip_right import issue_ip_right_credential, right_from_json
+        from protocol.presentation import create_presentation
+        from protocol.status_list import new_status_list
+        from protocol.trust_list import TrustStore, sign_trust_list, verify_trust_list
+        from protocol.verify import MemoryChallengeStore, verify_credential, verify_presentation
+
+        url = "https://office.example/status/1"
+        right = right_from_json(json.loads((ROOT / "specs" / "examples" / "right.json").read_text()))
+        vc = issue_ip_right_credential(ISSUER, HOLDER.did, right, created=CREATED, status_list_url=url,
+                                       status_index=7, suite=suite)
+        lists = {url: new_status_list(url, ISSUER.did, "revocation")}  # already verified, as a node caches it
+        root = KeyPair.from_seed(bytes(range(2, 34)))
+        entry = {"did": ISSUER.did, "role": "office", "name": "Office", "jurisdiction": "EU",
+                 "valid_from": 0, "valid_until": 2**40}
+        now = datetime(2026, 6, 1, tzinfo=UTC)
+        trust = TrustStore.with_roots([root.did]).accept(
+            verify_trust_list(sign_trust_list(root, [entry], sequence=1, created=1), int(now.timestamp())))
+        if not presentation:
+            doc = json.loads(json.dumps(vc))
+            return lambda: verify_credential(doc, now=now, trust=trust, status_lists=lists)
+        signed = create_presentation(HOLDER, [vc], challenge="n-0123456789", domain="did:key:z6MkMarket",
+                                     created=CREATED, suite=suite)
+        vp = json.loads(json.dumps(signed))
+        # a fresh challenge store per run: every verify consumes the challenge, as a real one would
+        return lambda: verify_presentation(vp, challenge="n-0123456789", domain="did:key:z6MkMarket", now=now,
+                                           challenges=MemoryChallengeStore(), trust=trust, status_lists=lists)
+    return setup
+
+
+CASES += [
+    Case("verify IPRightCredential, full checks, jcs", "jcs", _full_verify(di.JCS, False)),
+    Case("verify presentation (1 IPRight), full, jcs", "jcs", _full_verify(di.JCS, True)),
+    Case("verify IPRightCredential, full checks, rdfc", "rdfc", _full_verify(di.RDFC, False)),
+    Case("verify presentation (1 IPRight), full, rdfc", "rdfc", _full_verify(di.RDFC, True)),
+]
+
+
 @dataclass(frozen=True)
 class Result:
     case: Case
