@@ -153,6 +153,7 @@ def authorisation_from_credential(document: Mapping[str, Any]) -> Authorisation:
         raise SchemaError("schema.type", f"not an {CREDENTIAL_TYPE}")
     if "validUntil" not in document:
         raise SchemaError("schema.authorisation", "an authorisation has a validUntil")
+    require_absolute_id(document.get("id"), "id")
     issuer = issuer_of(document)
     subject = subject_of(document)
     unknown = set(subject) - _CLAIMS

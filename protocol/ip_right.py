@@ -340,6 +340,7 @@ def check_ip_right_credential(document: Mapping[str, Any]) -> IPRight:
     check_contexts(document, CREDENTIAL_CONTEXTS)
     if CREDENTIAL_TYPE not in credential_types(document):
         raise SchemaError("schema.type", f"not an {CREDENTIAL_TYPE}")
+    require_absolute_id(document.get("id"), "id")  # notices and authorisations name rights by id
     require_did(subject_of(document).get("id"), "credentialSubject.id")
     right = right_from_credential(document)
     if "validUntil" not in document:

@@ -492,7 +492,7 @@ def verify_presentation(
         if holder != proof.controller:
             run.fail("validity.holder", "the presentation's holder is not the key that signed it", None)
         run.did("challenge")
-        matched = proof.challenge is not None and hmac.compare_digest(
+        matched = bool(challenge) and proof.challenge is not None and hmac.compare_digest(
             proof.challenge.encode(), str(challenge).encode())
         if not matched:
             run.fail("validity.challenge", "the presentation answers another challenge", None)

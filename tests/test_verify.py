@@ -201,6 +201,9 @@ def test_schema_failures() -> None:
     other = copy.deepcopy(vc)
     other["issuer"] = "https://office.example"
     assert "schema.did" in codes(check(other))
+    other = copy.deepcopy(vc)
+    del other["id"]
+    assert "schema.id" in codes(check(other))
 
 
 @pytest.mark.parametrize(
@@ -306,6 +309,7 @@ def test_agent_presents_with_authorisation(suite: str) -> None:
 def test_wrong_challenge_domain_and_replay() -> None:
     vp = present(HOLDER, [right_credential()])
     assert codes(check_vp(vp, challenge="another")) == {"validity.challenge"}
+    assert codes(check_vp(vp, challenge="")) == {"validity.challenge"}
     assert codes(check_vp(vp, domain="did:key:z6MkOther")) == {"validity.domain"}
     store = MemoryChallengeStore()
     assert check_vp(vp, challenges=store).valid
