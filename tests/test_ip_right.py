@@ -16,10 +16,16 @@ from credential_fixtures import (
     right_credential,
     right_json,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol.data_integrity import verify_proof
 from protocol.errors import SchemaError
 from protocol.ip_right import (
+    MARK_FEATURES,
+    MARK_KINDS,
+    OFFICE_CODES,
+    STATUSES,
     check_ip_right_credential,
     ip_right_credential,
     right_from_credential,
@@ -184,3 +190,34 @@ def test_credential_claims_are_strict() -> None:
     with pytest.raises(SchemaError) as info:
         check_ip_right_credential(vc)
     assert info.value.code == "schema.right.valid-until"
+
+
+rights = st.fixed_dictionaries(
+    {
+        "right_type": st.just("trademark"),
+        "office": st.sampled_from(sorted(OFFICE_CODES)),
+        "application_number": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9./-]{0,31}", fullmatch=True),
+        "territory": st.from_regex(r"[A-Z]{2}", fullmatch=True),
+        "filing_date": st.just("2019-01-11"),
+        "status": st.sampled_from(sorted(STATUSES - {"registered", "granted"})),
+        "holder_name": st.text(min_size=1, max_size=40).map(str.strip).filter(bool),
+        "holder_country": st.from_regex(r"[A-Z]{2}", fullmatch=True),
+        "nice_classes": st.lists(st.integers(1, 45), min_size=1, max_size=6, unique=True).map(sorted),
+    },
+    optional={
+        "verbal_element": st.text(min_size=1, max_size=30).map(str.strip).filter(bool),
+        "mark_feature": st.sampled_from(sorted(MARK_FEATURES)),
+        "mark_kind": st.sampled_from(sorted(MARK_KINDS)),
+        "expiry_date": st.just("2029-01-11"),
+    },
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rights)
+def test_any_valid_right_round_trips_through_a_credential(raw: dict[str, Any]) -> None:
+    parsed = right_from_json(raw)
+    assert parsed.to_json() == raw
+    unsigned = ip_right_credential(OFFICE.did, HOLDER.did, parsed, valid_from=ISSUED,
+                                   valid_until="2027-01-01T00:00:00Z")
+    assert right_from_credential(json.loads(json.dumps(unsigned))) == parsed
