@@ -310,31 +310,28 @@ class _Decoder:
                     raise DecodeError("decode.duplicate-key", "a map key appears twice")
                 raise DecodeError("decode.unsorted-keys", "map keys are not in bytewise encoded order")
             previous = kenc
-            # Fast paths for the usual values: small unsigned ints and short text.
+            # Fast paths for the usual values: text up to 255 bytes, then small unsigned ints.
             ib = data[pos]
-            if ib < 0x18:
+            if 0x60 <= ib <= 0x78:
+                if ib == 0x78:
+                    start = pos + 2
+                    length = data[pos + 1]
+                    if length < 24:
+                        raise DecodeError("decode.non-shortest", "a length is not in its shortest form")
+                else:
+                    start = pos + 1
+                    length = ib - 0x60
+                nxt = start + length
+                if nxt > end:
+                    raise DecodeError("decode.truncated", "the input ends inside a text string")
+                try:
+                    result[key] = data[start:nxt].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise DecodeError("decode.invalid-utf8", "a text string is not valid UTF-8") from None
+                pos = nxt
+            elif ib < 0x18:
                 result[key] = ib
                 pos += 1
-            elif 0x60 <= ib < 0x78:
-                nxt = pos + 1 + ib - 0x60
-                if nxt > end:
-                    raise DecodeError("decode.truncated", "the input ends inside a text string")
-                try:
-                    result[key] = data[pos + 1 : nxt].decode("utf-8")
-                except UnicodeDecodeError:
-                    raise DecodeError("decode.invalid-utf8", "a text string is not valid UTF-8") from None
-                pos = nxt
-            elif ib == 0x78:
-                nxt = pos + 2 + data[pos + 1]
-                if nxt > end:
-                    raise DecodeError("decode.truncated", "the input ends inside a text string")
-                if data[pos + 1] < 24:
-                    raise DecodeError("decode.non-shortest", "a length is not in its shortest form")
-                try:
-                    result[key] = data[pos + 2 : nxt].decode("utf-8")
-                except UnicodeDecodeError:
-                    raise DecodeError("decode.invalid-utf8", "a text string is not valid UTF-8") from None
-                pos = nxt
             elif ib == 0x18:
                 value = data[pos + 1]
                 if value < 24:
@@ -414,7 +411,7 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS, *, tags: frozenset[int]
     ``tags`` lists tag numbers accepted on the outermost item only (``Tag`` values); any other tag is
     ``unsupported.tag``. Every refusal is a :class:`~protocol.errors.ProtocolError` with a stable code.
     """
-    return _run(data, limits, tags).value
+    return _run(data, limits, tags)[0]
 
 
 def decode_text_map(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
@@ -423,23 +420,19 @@ def decode_text_map(data: bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, A
     Besides the ``decode`` errors: ``schema.payload-not-map`` if the item is not a map,
     ``schema.payload-key`` if one of its keys is not text (nested maps may use any allowed key type).
     """
-    result = _run(data, limits, frozenset())
-    if type(result.value) is not dict:
+    value, top_non_text = _run(data, limits, _NO_TAGS)
+    if type(value) is not dict:
         raise SchemaError("schema.payload-not-map", "the payload is not a map")
-    if result.top_non_text:
+    if top_non_text:
         raise SchemaError("schema.payload-key", "payload map keys must be text strings")
-    return result.value
+    return value
 
 
-class _Result:
-    __slots__ = ("top_non_text", "value")
-
-    def __init__(self, value: Any, top_non_text: bool) -> None:
-        self.value = value
-        self.top_non_text = top_non_text
+_NO_TAGS: frozenset[int] = frozenset()
 
 
-def _run(data: bytes, limits: Limits, tags: frozenset[int]) -> _Result:
+def _run(data: bytes, limits: Limits, tags: frozenset[int]) -> tuple[Any, bool]:
+    """The decoded value and whether a key of the outermost map was not text."""
     if type(data) is not bytes:
         if isinstance(data, bytes | bytearray | memoryview):
             data = bytes(data)
@@ -461,4 +454,4 @@ def _run(data: bytes, limits: Limits, tags: frozenset[int]) -> _Result:
         raise DecodeError("decode.too-deep", "nesting too deep") from None
     if dec.pos != n:
         raise DecodeError("decode.trailing-bytes", "bytes follow the encoded item")
-    return _Result(value, dec.top_non_text)
+    return value, dec.top_non_text
