@@ -17,6 +17,7 @@ from aiohttp import web
 
 from protocol.keys import KeyPair
 
+from . import gossip
 from .api import admin, objects, public
 from .appkeys import (
     ADMIN_TOKEN,
@@ -46,13 +47,18 @@ CORE_ENDPOINTS = {
     "objects": "/objects",
 }
 CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
+CLIENT_LIMIT_PER_HOST = 8
 
 # Role packages (office and marketplace work): each exposes setup(app).
 ROLE_MODULES = {"office": "node.office", "marketplace": "node.marketplace"}
 
 
 async def _client_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with aiohttp.ClientSession(timeout=CLIENT_TIMEOUT, headers={"User-Agent": SOFTWARE}) as session:
+    # A per-host connection limit: one slow or dead peer cannot take every connection (gossip).
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=CLIENT_LIMIT_PER_HOST)
+    async with aiohttp.ClientSession(
+        timeout=CLIENT_TIMEOUT, headers={"User-Agent": SOFTWARE}, connector=connector
+    ) as session:
         app[CLIENT] = session
         yield
 
@@ -92,6 +98,7 @@ def create_app(
     for module in (public, objects, admin):
         app.router.add_routes(module.routes)
     _setup_role(app, config.role)
+    gossip.setup(app)  # peer endpoints and the gossip engine, every role
     app.on_startup.append(_sign_descriptor)
     return app
 
