@@ -1,0 +1,386 @@
+"""The gossip engine of a node: drives :class:`protocol.plumtree.Plumtree` with events and carries out
+its actions over signed HTTP, validates every object a peer sends before it is stored or forwarded,
+scores peers, and keeps the peer table, the dissemination view and the reconciliation index.
+
+Events come from peer requests (routes), from objects stored locally (an ``ObjectStore.on_insert``
+listener), and from a timer (``Tick`` at the tree's next deadline). The background loops (view upkeep,
+reconciliation) live in :mod:`node.gossip.loops`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from protocol.errors import ProtocolError
+from protocol.plumtree import (
+    Action,
+    Event,
+    FetchObjects,
+    ObjectPublished,
+    ObjectReceived,
+    ObjectRejected,
+    PeerDown,
+    PeerUp,
+    Plumtree,
+    PlumtreeConfig,
+    SendGraft,
+    SendIHave,
+    SendObjects,
+    SendPrune,
+    Tick,
+)
+from protocol.ratelimit import GossipLimits
+
+from ..appkeys import CLIENT, CLOCK, CONFIG, DESCRIPTOR, NODE_KEY, OBJECTS
+from ..errors import NodeError
+from ..ingest import Refused, accept_object, check_message, check_object, is_json_credential
+from .client import Caller, PeerCallError, PeerLink
+from .index import ReconcileIndex
+from .peerstore import StoredPeerTable, load_peers, save_peers
+from .wire import CBOR_TYPE, COSE_TYPE, decode_list, encode_ihave, encode_list, encode_push
+
+log = logging.getLogger("rightsmesh.gossip")
+
+# Refusals an honest peer can cause (the object went stale or expired on the way): not stored, no penalty.
+HARMLESS = frozenset({"validity.expired", "validity.stale-sequence", "validity.stale-version"})
+YIELD_EVERY = 32  # objects validated between two yields to the event loop
+
+
+@dataclass
+class Received:
+    """What became of a batch of objects from a peer."""
+
+    stored: int = 0
+    known: int = 0
+    invalid: int = 0
+    ignored: int = 0
+    limited: float = 0.0  # > 0: the rest was refused by a rate limit; retry after this many seconds
+    refused: bool = False  # the peer got banned during the batch
+
+
+class GossipEngine:
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.config = app[CONFIG]
+        self.store = app[OBJECTS]
+        self.key = app[NODE_KEY]
+        self.did = self.key.did
+        self.clock = app[CLOCK]
+        self.rng = random.Random()
+        self.tree = Plumtree(self.did, PlumtreeConfig(fanout=self.config.gossip_fanout))
+        self.peers = StoredPeerTable(self.did)
+        self.limits = GossipLimits.with_defaults()
+        self.index = ReconcileIndex(self.store)
+        self.links: dict[str, PeerLink] = {}
+        self.caller: Caller | None = None
+        self._local: list[tuple[str, str, int, int | None]] = []
+        self._receiving = False
+        self._wake = asyncio.Event()
+        self._in_loop = False
+        self.reconcile_now: asyncio.Queue[str] = asyncio.Queue(maxsize=64)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        now = self.clock()
+        self.peers.restore(load_peers(self.store.db))
+        for url in self.config.peers:
+            self.peers.add_bootstrap(url, now)
+        self.index.load(int(now))
+        self.store.on_insert.append(self._on_insert)
+        total = self.config.gossip_timeout
+        timeout = aiohttp.ClientTimeout(total=total, connect=min(2.0, total))
+        self.caller = Caller(self.app[CLIENT], self.key, self.clock, timeout, self.config.max_body)
+        if len(self.peers):
+            self.ensure_own_descriptor()
+
+    async def stop(self) -> None:
+        self.store.on_insert.remove(self._on_insert)
+        for link in list(self.links.values()):
+            await link.close()
+        self.links.clear()
+        self.save_peers()
+
+    def save_peers(self) -> None:
+        save_peers(self.store.db, self.peers)
+
+    def now(self) -> float:
+        return self.clock()
+
+    # -- local objects ------------------------------------------------------------------------------
+
+    def _on_insert(self, id_hex: str, kind: str, created: int, expires: int | None) -> None:
+        if not self._receiving:
+            self._local.append((id_hex, kind, created, expires))
+            self._wake.set()
+
+    def ensure_own_descriptor(self) -> bytes:
+        """Hold (and so gossip) the node's current signed descriptor; returns its bytes."""
+        now = int(self.now())
+        raw = self.app[DESCRIPTOR].get(now).raw
+        if not self.store.has(hashlib.sha256(raw).hexdigest()):
+            try:
+                accept_object(self.config, self.store, check_message(self.config, raw, now), now)
+            except (ProtocolError, Refused) as exc:  # a misconfigured node (e.g. no URL): say so
+                log.warning("own descriptor not stored: %s", exc)
+        return raw
+
+    def _take_local(self) -> list[Event]:
+        events: list[Event] = []
+        pending, self._local = self._local, []
+        now = int(self.now())
+        for id_hex, kind, created, expires in pending:
+            if self.store.has(id_hex) and self.index.add(id_hex, kind, created, expires, now):
+                events.append(ObjectPublished(bytes.fromhex(id_hex), created))
+        return events
+
+    async def tree_loop(self) -> None:
+        """Feed local publications and timer ticks to the tree; sleep until its next deadline."""
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = self.tree.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+            self._in_loop = True
+            try:
+                self.feed(self._take_local())
+            finally:
+                self._in_loop = False
+
+    # -- the tree -----------------------------------------------------------------------------------
+
+    def feed(self, events: Sequence[Event]) -> list[Action]:
+        """Run events through the tree (after a Tick at the current time) and carry out the actions."""
+        actions = self.tree.handle_all([Tick(asyncio.get_running_loop().time()), *events])
+        self.dispatch(actions)
+        if not self._in_loop:
+            self._wake.set()  # the tree's next deadline may have moved
+        return actions
+
+    def dispatch(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            if isinstance(action, SendObjects):
+                hops, root = getattr(action, "hops", 0), getattr(action, "root", "")
+                self.link(action.peer).put("push", tuple((i, hops, root) for i in action.ids))
+            elif isinstance(action, SendIHave):
+                hops_list = tuple(getattr(action, "hops", ())) or (0,) * len(action.ids)
+                self.link(action.peer).put("ihave", tuple(zip(action.ids, hops_list, strict=True)))
+            elif isinstance(action, SendGraft):
+                self.link(action.peer).put("graft", action.ids)
+            elif isinstance(action, FetchObjects):
+                self.link(action.peer).put("fetch", action.ids)
+            elif isinstance(action, SendPrune):
+                self.link(action.peer).put("prune")
+
+    def link(self, peer: str) -> PeerLink:
+        link = self.links.get(peer)
+        if link is None:
+            link = self.links[peer] = PeerLink(peer, self._run_op)
+        return link
+
+    def add_to_view(self, did: str) -> None:
+        peer = self.peers.get(did)
+        if peer is not None and peer.url is not None and did not in self.tree.peers:
+            self.feed([PeerUp(did)])
+
+    def drop_from_view(self, did: str) -> None:
+        if did in self.tree.peers:
+            self.feed([PeerDown(did)])
+        link = self.links.pop(did, None)
+        if link is not None:
+            link.task.cancel()
+
+    def note_inbound(self, did: str) -> None:
+        """An authenticated request from ``did``: contact recorded; a known peer joins the view if room."""
+        self.peers.record_contact(did, self.now())
+        if did not in self.tree.peers and len(self.tree.peers) < 2 * self.config.gossip_view:
+            self.add_to_view(did)
+
+    # -- carrying out actions -----------------------------------------------------------------------
+
+    def _url(self, did: str) -> str | None:
+        peer = self.peers.get(did)
+        return None if peer is None else peer.url
+
+    async def call(self, did: str, path: str, body: bytes = b"", content_type: str | None = None) -> bytes:
+        """A signed request to a peer; failures count against it (and take it out of the view)."""
+        url = self._url(did)
+        if url is None or self.caller is None or self.peers.is_refused(did, self.now()):
+            raise PeerCallError(0, "no usable URL for this peer", unavailable=False)
+        try:
+            answer = await self.caller.post(url, path, body, content_type)
+        except PeerCallError as exc:
+            if exc.unavailable or exc.status in (401, 403):
+                self.peers.record_failure(did, self.now(), self.rng.random())
+                self.drop_from_view(did)
+            raise
+        self.peers.record_contact(did, self.now())
+        return answer
+
+    async def _run_op(self, did: str, op: str, ids: tuple[Any, ...]) -> None:
+        try:
+            if op == "push":
+                await self.push(did, ids)
+            elif op == "ihave":
+                await self.call(did, "/peer/ihave", encode_ihave(ids), CBOR_TYPE)
+            elif op == "prune":
+                await self.call(did, "/peer/prune")
+            else:  # graft or fetch: the answer carries the objects
+                answer = await self.call(did, f"/peer/{op}", encode_list(ids), CBOR_TYPE)
+                raws = decode_list(answer, self.config.max_body)
+                await self.receive(did, [(raw, 0, "") for raw in raws], solicited=True)
+        except PeerCallError as exc:
+            log.info("gossip %s to %s: %s", op, did, exc)
+        except ProtocolError as exc:  # a malformed answer
+            self.peers.record_invalid(did, self.now())
+            log.info("gossip %s from %s: bad answer %s", op, did, exc.code)
+
+    async def push(self, did: str, entries: Sequence[tuple[bytes, int, str]]) -> None:
+        """Push the held objects (id, hops, root) in batches of at most ``max_body`` bytes."""
+        batch: list[tuple[bytes, int, str]] = []
+        size = 0
+        budget = self.config.max_body - 4096
+        for item_id, hops, root in entries:
+            try:
+                raw = self.store.get(item_id.hex())
+            except NodeError:
+                continue
+            if batch and size + len(raw) + 16 + len(root) > budget:
+                await self.call(did, "/peer/objects", encode_push(batch), CBOR_TYPE)
+                batch, size = [], 0
+            batch.append((raw, hops, root))
+            size += len(raw) + 16 + len(root)
+        if batch:
+            await self.call(did, "/peer/objects", encode_push(batch), CBOR_TYPE)
+
+    # -- receiving ----------------------------------------------------------------------------------
+
+    async def receive(
+        self, did: str, entries: Sequence[tuple[bytes, int, str]], *, solicited: bool
+    ) -> Received:
+        """Validate objects from a peer, store the valid ones, score the peer, tell the tree.
+
+        JSON credentials go after COSE messages, so a status list can find the trust list that came in
+        the same batch. Unsolicited (pushed) objects pass the per-peer and per-author rate limits.
+        """
+        result = Received()
+        events: list[Event] = []
+        config = self.config
+        ordered = sorted(entries, key=lambda entry: is_json_credential(entry[0]))
+        for count, (raw, hops, root) in enumerate(ordered):
+            if count and count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            now = int(self.now())
+            if self.peers.is_refused(did, now):
+                result.refused = True
+                break
+            id_hex = hashlib.sha256(raw).hexdigest()
+            item_id = bytes.fromhex(id_hex)
+            if self.store.has(id_hex):
+                result.known += 1
+                events.append(self._received(did, item_id, 0, solicited, hops, root, known=True))
+                continue
+            try:
+                checked = check_object(config, raw, now)
+                if not solicited:
+                    decision = self.limits.admit(did, checked.signer, now)
+                    if not decision.allowed:
+                        result.limited = max(decision.retry_after, 1.0)
+                        break
+                self._receiving = True
+                try:
+                    ingested = accept_object(config, self.store, checked, now)
+                finally:
+                    self._receiving = False
+            except (ProtocolError, Refused) as exc:
+                events.append(ObjectRejected(did, item_id))
+                if exc.code in HARMLESS:
+                    result.ignored += 1
+                else:
+                    result.invalid += 1
+                    self.peers.record_invalid(did, now)
+                    log.info("invalid object %s from %s: %s", id_hex[:12], did, exc.code)
+                continue
+            result.stored += ingested.inserted
+            self.index.add(ingested.id, ingested.kind, ingested.created, ingested.expires, now)
+            if checked.kind == "node-descriptor" and checked.message is not None:
+                self.learn_descriptor(checked.message.signer, checked.message.payload.get("url"))
+            events.append(self._received(did, item_id, ingested.created, solicited, hops, root))
+        if result.refused:
+            self.drop_from_view(did)
+        self.feed(events)
+        return result
+
+    @staticmethod
+    def _received(
+        did: str, item_id: bytes, created: int, solicited: bool, hops: int, root: str, known: bool = False
+    ) -> ObjectReceived:
+        if solicited:  # answers to our requests carry no tree tags
+            return ObjectReceived(did, item_id, created, solicited=True, known=known)
+        return ObjectReceived(did, item_id, created, solicited=False, known=known, hops=hops, root=root)
+
+    def learn_descriptor(self, did: str, url: object) -> None:
+        if not isinstance(url, str) or did == self.did:
+            return
+        try:
+            self.peers.learn(did, url, self.now())
+        except ProtocolError:
+            return
+
+    # -- descriptor exchange ------------------------------------------------------------------------
+
+    def take_descriptor(self, did: str, raw: bytes) -> bool:
+        """A peer's own descriptor (hello): verified, signed by ``did``, stored, and the peer learned."""
+        now = int(self.now())
+        try:
+            checked = check_message(self.config, raw, now)
+            if checked.kind != "node-descriptor" or checked.signer != did:
+                raise Refused("objects.descriptor-mismatch", "a hello carries the sender's own descriptor")
+            self._receiving = True
+            try:
+                ingested = accept_object(self.config, self.store, checked, now)
+            finally:
+                self._receiving = False
+        except (ProtocolError, Refused) as exc:
+            if exc.code not in HARMLESS:
+                self.peers.record_invalid(did, now)
+            return False
+        self.index.add(ingested.id, ingested.kind, ingested.created, ingested.expires, now)
+        assert checked.message is not None
+        self.learn_descriptor(did, checked.message.payload.get("url"))
+        if ingested.inserted:
+            self.feed([ObjectReceived(did, bytes.fromhex(ingested.id), ingested.created, solicited=True)])
+        return True
+
+    async def hello(self, url: str) -> str | None:
+        """Exchange descriptors with the peer at ``url``; returns its DID (learned, in the view) or None."""
+        if self.caller is None:
+            return None
+        own = self.ensure_own_descriptor()
+        now = self.now()
+        try:
+            answer = await self.caller.post(url, "/peer/hello", own, COSE_TYPE)
+            checked = check_message(self.config, answer, int(now))
+        except (PeerCallError, ProtocolError) as exc:
+            self.peers.record_failure(url, now, self.rng.random())
+            log.info("hello to %s failed: %s", url, exc)
+            return None
+        did = checked.signer
+        if did == self.did or self.peers.is_refused(did, now) or not self.take_descriptor(did, answer):
+            return None
+        self.peers.learn(did, url, now)  # reached at this URL: that is where it is (a bootstrap row merges)
+        self.peers.record_contact(did, now)
+        self.add_to_view(did)
+        return did

@@ -1,0 +1,61 @@
+"""The set a node reconciles: (created, id) of every stored object that gossip carries and that has not
+expired, in an in-memory :class:`protocol.reconcile_store.MemoryStore` loaded at start and updated on insert.
+
+Why a filter: a peer refuses an expired object, or a kind its acceptance rules do not know, so offering
+one would make it a difference in every round forever. ``GOSSIPED_KINDS`` are the kinds
+:func:`protocol.acceptance.decide` (and ``decide_status_list``) can accept; a test keeps them in step.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from protocol.reconcile_store import MemoryStore
+
+from ..storage.objects import ObjectStore
+
+GOSSIPED_KINDS = frozenset({"trust-list", "node-descriptor", "status-list"})
+
+
+class ReconcileIndex:
+    """(created, id) items of the gossiped, unexpired objects; rebuilt from the store when one expires."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+        self.items = MemoryStore()
+        self._expiries: list[int] = []
+
+    def load(self, now: int) -> int:
+        """(Re)build from the database; returns the number of items."""
+        expiries: list[int] = []
+        marks = ", ".join("?" for _ in GOSSIPED_KINDS)
+        rows = self.store.db.execute(
+            f"SELECT created, id, expires FROM objects WHERE kind IN ({marks})"
+            " AND (expires IS NULL OR expires > ?)",
+            [*sorted(GOSSIPED_KINDS), now],
+        )
+        pairs = []
+        for created, id_hex, expires in rows:
+            pairs.append((max(0, int(created)), bytes.fromhex(id_hex)))
+            if expires is not None:
+                expiries.append(int(expires))
+        items = MemoryStore(pairs)
+        heapq.heapify(expiries)
+        self.items, self._expiries = items, expiries
+        return len(items)
+
+    def add(self, id_hex: str, kind: str, created: int, expires: int | None, now: int) -> bool:
+        """Add a newly stored object if gossip carries it; True if it joined the set."""
+        if kind not in GOSSIPED_KINDS or (expires is not None and expires <= now):
+            return False
+        if expires is not None:
+            heapq.heappush(self._expiries, expires)
+        return self.items.add(max(0, created), bytes.fromhex(id_hex))
+
+    def refresh(self, now: int) -> None:
+        """Drop expired items (a rebuild, only when something has expired since the last one)."""
+        if self._expiries and self._expiries[0] <= now:
+            self.load(now)
+
+    def __len__(self) -> int:
+        return len(self.items)
