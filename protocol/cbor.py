@@ -75,17 +75,19 @@ def _encode_key(key: Any) -> bytes:
         if cached is not None:
             return cached
         out = bytearray()
-        _encode(key, out, 0, DEFAULT_LIMITS.max_depth)
+        _encode(key, out, 0, DEFAULT_LIMITS)
         enc = bytes(out)
         if len(_KEY_CACHE) < _KEY_CACHE_MAX:
             _KEY_CACHE[(t, key)] = enc
         return enc
     if t is bytes:
         return encode_head(2, len(key)) + bytes(key)
+    if isinstance(key, str | int) and not isinstance(key, bool):  # StrEnum, IntEnum: their plain value
+        return _encode_key(str(key) if isinstance(key, str) else int(key))
     raise UnsupportedError("unsupported.map-key", f"map keys must be int, str or bytes, not {t.__name__}")
 
 
-def _encode(value: Any, out: bytearray, depth: int, max_depth: int) -> None:
+def _encode(value: Any, out: bytearray, depth: int, limits: Limits) -> None:
     t = type(value)
     if t is str:
         raw = _utf8(value)
@@ -105,14 +107,12 @@ def _encode(value: Any, out: bytearray, depth: int, max_depth: int) -> None:
     elif value is None:
         out.append(0xF6)
     elif t is list or t is tuple:
-        if depth >= max_depth:
-            raise SchemaError("schema.too-deep", f"nesting deeper than {max_depth}")
+        _check_container(len(value), depth, limits)
         out += encode_head(4, len(value))
         for item in value:
-            _encode(item, out, depth + 1, max_depth)
+            _encode(item, out, depth + 1, limits)
     elif isinstance(value, Mapping):
-        if depth >= max_depth:
-            raise SchemaError("schema.too-deep", f"nesting deeper than {max_depth}")
+        _check_container(len(value), depth, limits)
         pairs = []
         for k, v in value.items():
             pairs.append((_encode_key(k), v))
@@ -124,22 +124,30 @@ def _encode(value: Any, out: bytearray, depth: int, max_depth: int) -> None:
                 raise SchemaError("schema.duplicate-key", "two map keys have the same encoding")
             previous = kenc
             out += kenc
-            _encode(v, out, depth + 1, max_depth)
+            _encode(v, out, depth + 1, limits)
     elif t is Tag:
         if not isinstance(value.number, int) or value.number < 0:
             raise UnsupportedError("unsupported.tag", "tag numbers are unsigned integers")
         out += encode_head(6, value.number)
-        _encode(value.value, out, depth, max_depth)
+        _encode(value.value, out, depth, limits)
     elif t is float:
         raise UnsupportedError("unsupported.float", "floating-point values are not part of the data model")
     elif isinstance(value, bool):  # bool subclasses are not expected; keep exact types only
         raise UnsupportedError("unsupported.type", f"cannot encode {t.__name__}")
     elif isinstance(value, int):  # int subclasses (IntEnum): encode as the plain integer
-        _encode(int(value), out, depth, max_depth)
+        _encode(int(value), out, depth, limits)
     elif isinstance(value, str):
-        _encode(str(value), out, depth, max_depth)
+        _encode(str(value), out, depth, limits)
     else:
         raise UnsupportedError("unsupported.type", f"cannot encode {t.__name__}")
+
+
+def _check_container(count: int, depth: int, limits: Limits) -> None:
+    """Refuse to encode what a decoder with the same limits would refuse."""
+    if depth >= limits.max_depth:
+        raise SchemaError("schema.too-deep", f"nesting deeper than {limits.max_depth}")
+    if count > limits.max_items:
+        raise SchemaError("schema.too-many-items", f"a container has more than {limits.max_items} items")
 
 
 def _first(pair: tuple[bytes, Any]) -> bytes:
@@ -160,7 +168,7 @@ def encode(value: Any, limits: Limits = DEFAULT_LIMITS) -> bytes:
     values always give the same bytes.
     """
     out = bytearray()
-    _encode(value, out, 0, limits.max_depth)
+    _encode(value, out, 0, limits)
     return bytes(out)
 
 

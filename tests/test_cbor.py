@@ -177,3 +177,25 @@ def test_decoded_byte_strings_are_bytes_and_keys_keep_wire_order() -> None:
     value = cbor.decode(bytes.fromhex("a3010240036003"))
     assert list(value) == [1, b"", ""]
     assert type(next(iter(value.values()))) is int
+
+
+def test_encode_refuses_what_the_decoder_would_refuse() -> None:
+    with pytest.raises(SchemaError) as info:
+        cbor.encode(list(range(5)), Limits(max_items=4))
+    assert info.value.code == "schema.too-many-items"
+    with pytest.raises(SchemaError):
+        cbor.encode({str(i): i for i in range(5)}, Limits(max_items=4))
+    assert cbor.decode(cbor.encode(list(range(4)), Limits(max_items=4)), Limits(max_items=4)) == [0, 1, 2, 3]
+
+
+def test_enum_keys_and_values_encode_as_plain_values() -> None:
+    import enum
+
+    class Colour(enum.StrEnum):
+        RED = "red"
+
+    class Number(enum.IntEnum):
+        ONE = 1
+
+    assert cbor.encode({Colour.RED: Number.ONE}) == cbor.encode({"red": 1})
+    assert cbor.encode({Number.ONE: Colour.RED}) == cbor.encode({1: "red"})
