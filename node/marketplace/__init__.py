@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .. import notices
 from ..appkeys import CONFIG, ENDPOINTS
 from .keys import TRUST
 from .routes import routes
@@ -24,3 +25,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(routes)
     app[TRUST] = TrustCache(app[CONFIG].trust_roots)
     app[ENDPOINTS].update(ENDPOINTS_MARKETPLACE)
+    notices.setup(app)  # the notice lifecycle (node/notices/, issue 6)

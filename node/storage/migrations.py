@@ -150,4 +150,41 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        5,
+        "notices",
+        """
+        CREATE TABLE notice_inbox (
+            notice_id TEXT PRIMARY KEY NOT NULL,   -- object id of a notice naming this marketplace
+            received_at INTEGER NOT NULL,
+            via TEXT NOT NULL,                     -- direct | gossip
+            notifier TEXT NOT NULL,                -- signer DID
+            holder TEXT NOT NULL,
+            role TEXT NOT NULL,                    -- holder | agent
+            trusted_flagger INTEGER NOT NULL,
+            enrolled INTEGER NOT NULL,
+            receipt_id TEXT,
+            decision_id TEXT,                      -- the standing decision of this marketplace
+            outcome TEXT                           -- restrict | no-action, NULL while open
+        );
+        CREATE INDEX notice_inbox_order ON notice_inbox (trusted_flagger DESC, received_at);
+        CREATE INDEX notice_inbox_notifier ON notice_inbox (notifier);
+        CREATE TABLE notifiers (
+            did TEXT PRIMARY KEY NOT NULL,
+            warned_at INTEGER,
+            warning TEXT,
+            suspended_at INTEGER,
+            suspended_until INTEGER,
+            reason TEXT
+        );
+        CREATE TABLE complaint_inbox (
+            complaint_id TEXT PRIMARY KEY NOT NULL,
+            decision_id TEXT NOT NULL,
+            notice_id TEXT NOT NULL,
+            complainant TEXT NOT NULL,             -- notifier | seller
+            received_at INTEGER NOT NULL,
+            answer_id TEXT                         -- the superseding decision, once decided
+        );
+        """,
+    ),
 )

@@ -1,0 +1,485 @@
+"""Notice lifecycle at a marketplace, in process (pytest-aiohttp): notices, receipts, decisions, complaints,
+trusted flaggers, suspension, matching, and every refusal (problem+json with a code, nothing stored).
+
+The office is a small aiohttp server serving a status list the test can revoke in.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from node.app import create_app
+from protocol.authorisation import issue_authorisation_credential, make_authorisation
+from protocol.complaint import build_complaint_payload
+from protocol.ip_right import issue_ip_right_credential, right_from_json
+from protocol.keys import KeyPair
+from protocol.messages import sign_message, verify_message
+from protocol.notice import NoticeItem, Product, build_notice_payload
+from protocol.receipt import receipt_from_message
+from protocol.register import parse_register, public_view
+from protocol.sealed import Contact
+from protocol.status_list import issue_status_list_credential, new_status_list, revoke
+from protocol.trust_list import sign_trust_list
+from protocol.vc import format_datetime
+from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, make_config
+
+REPO = Path(__file__).resolve().parent.parent
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+COSE = {"Content-Type": "application/cose"}
+OFFICE = KeyPair.from_seed(bytes([31]) * 32)
+HOLDER = KeyPair.from_seed(bytes([32]) * 32)
+AGENT = KeyPair.from_seed(bytes([33]) * 32)
+THIEF = KeyPair.from_seed(bytes([34]) * 32)
+FLAGGER = KeyPair.from_seed(bytes([35]) * 32)
+OTHER_MARKET = KeyPair.from_seed(bytes([36]) * 32)
+GTIN = "4006381333931"
+
+
+def iso(now: float) -> str:
+    return format_datetime(datetime.fromtimestamp(int(now), UTC))
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class FakeOffice:
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {}
+        self.app = web.Application()
+        self.app.router.add_get("/status/1", self.handle)
+        self.url = ""
+        self.list: Any = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        return web.json_response(self.document)
+
+    def publish(self, status_list: Any) -> None:
+        self.list = status_list
+        self.document = issue_status_list_credential(OFFICE, status_list, created=iso(NOW - 100))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def office(aiohttp_server: Any) -> FakeOffice:
+    fake = FakeOffice()
+    server: TestServer = await aiohttp_server(fake.app)
+    fake.url = str(server.make_url("/status/1"))
+    fake.publish(new_status_list(fake.url, OFFICE.did, "revocation"))
+    return fake
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, tmp_path: Path, clock: FakeClock) -> TestClient:
+    app = create_app(make_config(tmp_path, role="marketplace"), NODE, TOKEN, clock=clock)
+    c: TestClient = await aiohttp_client(app)
+    entries = [
+        {
+            "did": did,
+            "role": role,
+            "name": role,
+            "jurisdiction": "EU",
+            "valid_from": NOW - 86400,
+            "valid_until": NOW + 365 * 86400,
+        }
+        for did, role in (
+            (OFFICE.did, "office"),
+            (NODE.did, "marketplace"),
+            (OTHER_MARKET.did, "marketplace"),
+            (FLAGGER.did, "trusted-flagger"),
+        )
+    ]
+    raw = sign_trust_list(ROOT, entries, sequence=1, created=NOW - 60)
+    resp = await c.post("/objects", data=raw, headers=COSE)
+    assert resp.status == 201, await resp.text()
+    return c
+
+
+def right_credential(
+    office: FakeOffice, holder: str = HOLDER.did, index: int = 5, **kw: Any
+) -> dict[str, Any]:
+    entry = parse_register((REPO / "specs/examples/register-em.csv").read_bytes()).entries[0][1]
+    return issue_ip_right_credential(
+        OFFICE,
+        holder,
+        right_from_json(public_view(entry)),
+        created=iso(NOW - 1000),
+        status_list_url=office.url,
+        status_index=index,
+        **kw,
+    )
+
+
+def authorisation(
+    right_id: str, agent: KeyPair = AGENT, marketplaces: Any = None, n: int = 1
+) -> dict[str, Any]:
+    grant = make_authorisation(agent.did, [right_id], ["notify", "complain"], marketplaces)
+    return issue_authorisation_credential(
+        HOLDER,
+        grant,
+        created=iso(NOW - 500),
+        valid_until=iso(NOW + 30 * 86400),
+        credential_id=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+    )
+
+
+def notice(signer: KeyPair, right_id: str, *, created: int = NOW, targets: Any = None, **kw: Any) -> bytes:
+    args: dict[str, Any] = {
+        "created": created,
+        "notifier": signer.did,
+        "contact": Contact("Ana Holder", "ana@brand.example"),
+        "explanation": "The listed sneakers bear our registered word mark but are not genuine.",
+        "items": [NoticeItem("https://shop.example/item/123", "123", "seller-9")],
+        "rights": [right_id],
+        "infringement": "counterfeit",
+        "targets": targets or [NODE.did],
+        "product": Product(brand="Acme", gtins=(GTIN,)),
+    }
+    args.update(kw)
+    return sign_message(signer, "notice", build_notice_payload(**args))
+
+
+async def store_credential(client: TestClient, document: dict[str, Any]) -> None:
+    resp = await client.post("/objects", json=document)
+    assert resp.status in (200, 201), await resp.text()
+
+
+async def problem(resp: Any, status: int, code: str) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/problem+json"
+    body: dict[str, Any] = await resp.json(content_type=None)
+    assert body["code"] == code, body
+    return body
+
+
+async def count(client: TestClient, kind: str) -> int:
+    app = client.server.app
+    from node.appkeys import OBJECTS
+
+    return app[OBJECTS].count(kind)
+
+
+async def file_ok(client: TestClient, raw: bytes) -> dict[str, Any]:
+    resp = await client.post("/notices", data=raw, headers=COSE)
+    assert resp.status == 201, await resp.text()
+    body: dict[str, Any] = await resp.json()
+    return body
+
+
+async def test_holder_notice_receipt_inbox(client: TestClient, office: FakeOffice) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    raw = notice(HOLDER, cred["id"])
+    body = await file_ok(client, raw)
+    receipt = receipt_from_message(verify_message(unb64(body["receipt"]), NOW))
+    assert receipt.marketplace == NODE.did and receipt.notice.hex() == body["notice"]
+    assert receipt.enrolled is False and receipt.trusted_flagger is False
+    again = await client.post("/notices", data=raw, headers=COSE)
+    assert again.status == 200 and (await again.json())["receipt"] == body["receipt"]
+    resp = await client.get("/admin/notices", headers=AUTH)
+    listed = (await resp.json())["notices"]
+    assert [n["notice"] for n in listed] == [body["notice"]]
+    assert listed[0]["contact"] == {"name": "Ana Holder", "email": "ana@brand.example"}
+    assert listed[0]["via"] == "direct" and listed[0]["status"] == "open"
+    receipts = await (await client.get("/receipts", params={"notice": body["notice"]})).json()
+    assert [r["signer"] for r in receipts["receipts"]] == [NODE.did]
+
+
+def _raw_payload(signer: KeyPair, payload: dict[str, Any]) -> bytes:
+    return sign_message(signer, "notice", payload)
+
+
+def _valid_payload(right_id: str) -> dict[str, Any]:
+    return verify_message(notice(HOLDER, right_id), NOW).payload  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    "mutate, code",
+    [
+        (lambda p: p.pop("explanation"), "schema.notice.missing-explanation"),
+        (lambda p: p.update(explanation="too short"), "schema.notice.explanation-too-short"),
+        (lambda p: p.pop("items"), "schema.notice.missing-items"),
+        (lambda p: p.update(items=[]), "schema.notice.missing-items"),
+        (lambda p: p.pop("notifier"), "schema.notice.missing-notifier"),
+        (lambda p: p.pop("good_faith"), "schema.notice.missing-good-faith"),
+        (lambda p: p.update(good_faith=False), "schema.notice.no-good-faith"),
+        (
+            lambda p: p.update(items=[{"url": "ftp://x.example/1", "listing_id": "1"}]),
+            "schema.notice.bad-url",
+        ),
+        (lambda p: p.update(items=[{"url": "not a url", "listing_id": "1"}]), "schema.notice.bad-url"),
+        (lambda p: p.update(items=[{"url": "https://x.example/1"}]), "schema.notice.missing-listing-id"),
+        (
+            lambda p: p.update(
+                items=[{"url": f"https://x.example/{i}", "listing_id": str(i)} for i in range(301)]
+            ),
+            "schema.notice.too-many-items",
+        ),
+    ],
+)
+async def test_bad_notices_refused_nothing_stored(
+    client: TestClient, office: FakeOffice, mutate: Any, code: str
+) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    payload = dict(_valid_payload(cred["id"]))
+    mutate(payload)
+    resp = await client.post("/notices", data=_raw_payload(HOLDER, payload), headers=COSE)
+    await problem(resp, 422, code)
+    assert await count(client, "notice") == 0
+
+
+async def test_missing_credential_revoked_expired_unrelated(
+    client: TestClient, office: FakeOffice, clock: FakeClock
+) -> None:
+    cred = right_credential(office)
+    resp = await client.post("/notices", data=notice(HOLDER, cred["id"]), headers=COSE)
+    await problem(resp, 422, "validity.notice.credential-missing")
+    await store_credential(client, cred)
+    # someone else's right
+    resp = await client.post("/notices", data=notice(THIEF, cred["id"]), headers=COSE)
+    await problem(resp, 422, "validity.notice.not-authorised")
+    # revoked: the marketplace fetches the office's list before it decides
+    office.publish(revoke(office.list, 5))
+    resp = await client.post("/notices", data=notice(HOLDER, cred["id"]), headers=COSE)
+    await problem(resp, 422, "status.revoked")
+    # expired right credential (stored while valid, used after validUntil)
+    short = right_credential(
+        office,
+        index=6,
+        valid_until=iso(NOW + 100),
+        credential_id="urn:uuid:00000000-0000-4000-8000-000000000006",
+    )
+    await store_credential(client, short)
+    clock.now = NOW + 200
+    resp = await client.post("/notices", data=notice(HOLDER, short["id"], created=NOW + 200), headers=COSE)
+    await problem(resp, 422, "validity.expired")
+    assert await count(client, "notice") == 0
+
+
+async def test_agent_needs_valid_authorisation(client: TestClient, office: FakeOffice) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    resp = await client.post("/notices", data=notice(AGENT, cred["id"]), headers=COSE)
+    await problem(resp, 422, "validity.notice.not-authorised")
+    elsewhere = authorisation(cred["id"], marketplaces=[OTHER_MARKET.did], n=2)
+    await store_credential(client, elsewhere)
+    raw = notice(AGENT, cred["id"], authorisation=elsewhere["id"])
+    await problem(
+        await client.post("/notices", data=raw, headers=COSE), 422, "validity.notice.not-authorised"
+    )
+    grant = authorisation(cred["id"])
+    raw = notice(AGENT, cred["id"], authorisation=grant["id"])
+    await problem(
+        await client.post("/notices", data=raw, headers=COSE), 422, "validity.notice.credential-missing"
+    )
+    await store_credential(client, grant)
+    body = await file_ok(client, raw)
+    listed = (await (await client.get("/admin/notices", headers=AUTH)).json())["notices"]
+    assert listed[0]["notice"] == body["notice"] and listed[0]["role"] == "agent"
+    assert listed[0]["holder"] == HOLDER.did
+
+
+async def test_trusted_flagger_first_and_suspension(client: TestClient, office: FakeOffice) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    grant = authorisation(cred["id"], agent=FLAGGER)
+    await store_credential(client, grant)
+    first = await file_ok(client, notice(HOLDER, cred["id"]))
+    flagged = await file_ok(client, notice(FLAGGER, cred["id"], authorisation=grant["id"]))
+    assert flagged["trusted_flagger"] is True
+    listed = (await (await client.get("/admin/notices", headers=AUTH)).json())["notices"]
+    assert [n["notice"] for n in listed] == [flagged["notice"], first["notice"]]
+    only = await client.get("/admin/notices", headers=AUTH, params={"trusted_flagger": "0"})
+    assert [n["notice"] for n in (await only.json())["notices"]] == [first["notice"]]
+    by_right = await client.get("/admin/notices", headers=AUTH, params={"right": "urn:x:none"})
+    assert (await by_right.json())["notices"] == []
+
+    path = f"/admin/notifiers/{HOLDER.did}"
+    await problem(
+        await client.post(path + "/suspend", headers=AUTH, json={"reason": "x"}), 409, "notifier.not-warned"
+    )
+    assert (await client.post(path + "/warn", headers=AUTH, json={"reason": "unfounded"})).status == 200
+    resp = await client.post(path + "/suspend", headers=AUTH, json={"reason": "repeated"})
+    assert resp.status == 200 and (await resp.json())["suspended_at"] == NOW
+    other = notice(HOLDER, cred["id"], items=[NoticeItem("https://shop.example/item/9", "9")])
+    await problem(await client.post("/notices", data=other, headers=COSE), 403, "notice.notifier-suspended")
+    assert await count(client, "notice") == 2
+    assert (await client.post(path + "/reinstate", headers=AUTH)).status == 200
+    await file_ok(client, other)
+
+
+async def test_decisions_complaints_outcomes_export_match(client: TestClient, office: FakeOffice) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    filed = await file_ok(client, notice(HOLDER, cred["id"]))
+    notice_id = filed["notice"]
+    resp = await client.post(
+        "/admin/decisions",
+        headers=AUTH,
+        json={
+            "notice": notice_id,
+            "action": "restrict",
+            "decision_facts": "The listing offered goods bearing the notified mark without consent.",
+        },
+    )
+    assert resp.status == 201, await resp.text()
+    first = (await resp.json())["decision"]
+    got = await (await client.get("/decisions", params={"notice": notice_id})).json()
+    assert got["outcomes"][NODE.did] == {"decision": first, "action": "restrict", "superseded": []}
+    payload = got["decisions"][0]["payload"]
+    assert payload["category"] == "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS"
+    assert payload["source_type"] == "SOURCE_ARTICLE_16"
+
+    # a complaint by someone who is not the notifier is refused
+    fake = sign_message(
+        THIEF,
+        "complaint",
+        build_complaint_payload(
+            created=NOW,
+            decision=bytes.fromhex(first),
+            notice=bytes.fromhex(notice_id),
+            marketplace=NODE.did,
+            complainant="notifier",
+            explanation="I complain about this decision for no reason at all.",
+        ),
+    )
+    await problem(
+        await client.post("/complaints", data=fake, headers=COSE), 422, "schema.complaint.wrong-signer"
+    )
+    # the seller's complaint, recorded by the marketplace, answered by a superseding decision
+    resp = await client.post(
+        "/admin/complaints",
+        headers=AUTH,
+        json={
+            "decision": first,
+            "explanation": "The goods are genuine: invoice from the brand's distributor.",
+            "seller_ref": "seller-9",
+        },
+    )
+    assert resp.status == 201, await resp.text()
+    complaint = (await resp.json())["complaint"]
+    opened = await (await client.get("/admin/complaints", headers=AUTH, params={"status": "open"})).json()
+    assert [c["complaint_id"] for c in opened["complaints"]] == [complaint]
+    resp = await client.post(
+        "/admin/decisions",
+        headers=AUTH,
+        json={
+            "notice": notice_id,
+            "action": "no-action",
+            "complaint": complaint,
+            "decision_facts": "On complaint, the seller showed the goods were genuine.",
+        },
+    )
+    assert resp.status == 201, await resp.text()
+    second = await resp.json()
+    assert second["supersedes"] == first
+    got = await (await client.get("/decisions", params={"notice": notice_id})).json()
+    assert got["outcomes"][NODE.did] == {
+        "decision": second["decision"],
+        "action": "no-action",
+        "superseded": [first],
+    }
+    opened = await (await client.get("/admin/complaints", headers=AUTH, params={"status": "open"})).json()
+    assert opened["complaints"] == []
+    notifiers = (await (await client.get("/admin/notifiers", headers=AUTH)).json())["notifiers"]
+    assert notifiers == [{"did": HOLDER.did, "notices": 1, "accepted": 0, "rejected": 1, "open": 0}]
+    assert (await (await client.get("/admin/sor", headers=AUTH)).json())["statements"] == []
+
+    # matching: the GTIN finds the notice with this marketplace's standing outcome
+    resp = await client.post("/match", json={"listings": [{"gtin": GTIN}, {"brand": "Nothing"}]})
+    assert resp.status == 200, await resp.text()
+    results = (await resp.json())["results"]
+    assert results[0]["matches"][0]["notice"] == notice_id
+    assert results[0]["matches"][0]["outcomes"][0]["action"] == "no-action"
+    assert results[1]["matches"] == []
+    await problem(await client.post("/match", json={"listings": []}), 422, "schema.match.listings")
+    await problem(
+        await client.post("/match", json={"listings": [{"gtin": "123"}]}), 422, "schema.listing.bad-gtin"
+    )
+
+
+async def test_export_sor_has_no_personal_data(client: TestClient, office: FakeOffice) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    notice_id = (await file_ok(client, notice(HOLDER, cred["id"])))["notice"]
+    resp = await client.post(
+        "/admin/decisions",
+        headers=AUTH,
+        json={
+            "notice": notice_id,
+            "action": "restrict",
+            "territorial_scope": ["DE", "FR"],
+            "decision_facts": "The listing offered goods bearing the notified mark without consent.",
+        },
+    )
+    assert resp.status == 201, await resp.text()
+    statements = (await (await client.get("/admin/sor", headers=AUTH)).json())["statements"]
+    assert len(statements) == 1 and statements[0]["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
+    text = str(statements)
+    assert "ana@brand.example" not in text and "Ana Holder" not in text and HOLDER.did not in text
+
+
+async def test_decision_request_errors(client: TestClient, office: FakeOffice) -> None:
+    await problem(
+        await client.post("/admin/decisions", headers=AUTH, json={"notice": "ab"}), 400, "request.bad-notice"
+    )
+    await problem(
+        await client.post("/admin/decisions", headers=AUTH, json={"notice": "0" * 64}),
+        404,
+        "notice.not-found",
+    )
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    notice_id = (await file_ok(client, notice(HOLDER, cred["id"])))["notice"]
+    resp = await client.post(
+        "/admin/decisions",
+        headers=AUTH,
+        json={"notice": notice_id, "action": "maybe", "decision_facts": "x" * 30},
+    )
+    await problem(resp, 422, "schema.decision.bad-action")
+    resp = await client.post("/admin/decisions", json={"notice": notice_id})
+    await problem(resp, 401, "auth.missing")
+
+
+async def test_notice_by_gossip_path_lands_in_inbox(client: TestClient, office: FakeOffice) -> None:
+    """A notice stored through POST /objects (the path gossip shares) lands in the inbox with a receipt."""
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    raw = notice(HOLDER, cred["id"])
+    # without the office's status list held, revocation cannot be checked: refused (fail closed)
+    await problem(await client.post("/objects", data=raw, headers=COSE), 422, "status.unavailable")
+    await store_credential(client, office.document)
+    resp = await client.post("/objects", data=raw, headers=COSE)
+    assert resp.status == 201, await resp.text()
+    listed = (await (await client.get("/admin/notices", headers=AUTH)).json())["notices"]
+    assert listed[0]["via"] == "gossip"
+    receipts = await (await client.get("/receipts", params={"notice": listed[0]["notice"]})).json()
+    assert len(receipts["receipts"]) == 1
+    # a notice for another marketplace is stored (and matchable) but not in this inbox
+    other = notice(HOLDER, cred["id"], targets=[OTHER_MARKET.did])
+    assert (await client.post("/objects", data=other, headers=COSE)).status == 201
+    await problem(await client.post("/notices", data=other, headers=COSE), 422, "notice.not-addressed")
+    assert len((await (await client.get("/admin/notices", headers=AUTH)).json())["notices"]) == 1
+    # decisions only from accredited marketplaces
+    resp = await client.post(
+        "/admin/decisions",
+        headers=AUTH,
+        json={"notice": listed[0]["notice"], "action": "no-action", "decision_facts": "Examined; removed."},
+    )
+    mine = verify_message(unb64((await resp.json())["signed"]), NOW)
+    rogue = sign_message(THIEF, "decision", dict(mine.payload, marketplace=THIEF.did))
+    await problem(
+        await client.post("/objects", data=rogue, headers=COSE), 422, "validity.untrusted-marketplace"
+    )
