@@ -65,6 +65,7 @@ def encode_head(major: int, arg: int) -> bytes:
 
 # Small cache of encoded map keys: payloads reuse the same few dozen field names.
 _KEY_CACHE: dict[Any, bytes] = {}
+_TEXT_KEY_ENC: dict[str, bytes] = {}  # the text-keyed part of _KEY_CACHE, for a lookup without a tuple
 _KEY_CACHE_MAX = 4096
 
 
@@ -79,6 +80,8 @@ def _encode_key(key: Any) -> bytes:
         enc = bytes(out)
         if len(_KEY_CACHE) < _KEY_CACHE_MAX:
             _KEY_CACHE[(t, key)] = enc
+            if t is str:
+                _TEXT_KEY_ENC[key] = enc
         return enc
     if t is bytes:
         return encode_head(2, len(key)) + bytes(key)
@@ -113,18 +116,33 @@ def _encode(value: Any, out: bytearray, depth: int, limits: Limits) -> None:
             _encode(item, out, depth + 1, limits)
     elif isinstance(value, Mapping):
         _check_container(len(value), depth, limits)
+        text_keys = _TEXT_KEY_ENC
         pairs = []
         for k, v in value.items():
-            pairs.append((_encode_key(k), v))
+            kenc = text_keys.get(k) if type(k) is str else None
+            pairs.append((kenc or _encode_key(k), v))
         pairs.sort(key=_first)
         out += encode_head(5, len(pairs))
         previous = None
+        d1 = depth + 1
         for kenc, v in pairs:
             if kenc == previous:
                 raise SchemaError("schema.duplicate-key", "two map keys have the same encoding")
             previous = kenc
             out += kenc
-            _encode(v, out, depth + 1, limits)
+            tv = type(v)  # inline the usual leaves: text and small unsigned ints
+            if tv is str:
+                raw = _utf8(v)
+                n = len(raw)
+                if n < 24:
+                    out.append(0x60 | n)
+                else:
+                    out += encode_head(3, n)
+                out += raw
+            elif tv is int and 0 <= v < 24:
+                out.append(v)
+            else:
+                _encode(v, out, d1, limits)
     elif t is Tag:
         if not isinstance(value.number, int) or value.number < 0:
             raise UnsupportedError("unsupported.tag", "tag numbers are unsigned integers")
