@@ -52,6 +52,7 @@ def test_random_bytes_decode_or_typed_error(data: bytes) -> None:
     except ProtocolError:
         return
     assert cbor.encode(value) == data  # accepted => deterministic encoding of its own value
+    assert cbor2.loads(data) == value  # and an independent decoder reads the same value
 
 
 @SETTINGS
@@ -75,6 +76,7 @@ def test_mutated_encodings(value: Any, data: st.DataObject) -> None:
     except ProtocolError:
         return
     assert cbor.encode(decoded) == bytes(encoded)
+    assert cbor2.loads(bytes(encoded)) == decoded
 
 
 @SETTINGS
