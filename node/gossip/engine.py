@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from protocol.errors import ProtocolError
+from protocol.peers import PeerPolicy
 from protocol.plumtree import (
     Action,
     Event,
@@ -53,6 +54,7 @@ log = logging.getLogger("rightsmesh.gossip")
 
 # Refusals an honest peer can cause (the object went stale or expired on the way): not stored, no penalty.
 HARMLESS = frozenset({"validity.expired", "validity.stale-sequence", "validity.stale-version"})
+INVALID_COST = PeerPolicy().invalid_cost * 1.05
 YIELD_EVERY = 32  # objects validated between two yields to the event loop
 
 
@@ -235,8 +237,8 @@ class GossipEngine:
                 await self.push(did, ids)
             elif op == "ihave":
                 await self.call(did, "/peer/ihave", encode_ihave(ids), CBOR_TYPE)
-            elif op == "prune":
-                await self.call(did, "/peer/prune")
+            elif op == "prune":  # a non-empty body: an empty POST gets an unsigned Content-Type on the way
+                await self.call(did, "/peer/prune", encode_list([]), CBOR_TYPE)
             else:  # graft or fetch: the answer carries the objects
                 answer = await self.call(did, f"/peer/{op}", encode_list(ids), CBOR_TYPE)
                 raws = decode_list(answer, self.config.max_body)
@@ -244,7 +246,7 @@ class GossipEngine:
         except PeerCallError as exc:
             log.info("gossip %s to %s: %s", op, did, exc)
         except ProtocolError as exc:  # a malformed answer
-            self.peers.record_invalid(did, self.now())
+            self.penalise(did)
             log.info("gossip %s from %s: bad answer %s", op, did, exc.code)
 
     async def push(self, did: str, entries: Sequence[tuple[bytes, int, str]]) -> None:
@@ -310,7 +312,7 @@ class GossipEngine:
                     result.ignored += 1
                 else:
                     result.invalid += 1
-                    self.peers.record_invalid(did, now)
+                    self.penalise(did)
                     log.info("invalid object %s from %s: %s", id_hex[:12], did, exc.code)
                 continue
             result.stored += ingested.inserted
@@ -330,6 +332,11 @@ class GossipEngine:
         if solicited:  # answers to our requests carry no tree tags
             return ObjectReceived(did, item_id, created, solicited=True, known=known)
         return ObjectReceived(did, item_id, created, solicited=False, known=known, hops=hops, root=root)
+
+    def penalise(self, did: str) -> None:
+        """One invalid object (or answer) from ``did``. Slightly above the policy's cost, so that score
+        recovered in the seconds between offences never lets a peer send more than 10 before its ban."""
+        self.peers.record_invalid(did, self.now(), INVALID_COST)
 
     def learn_descriptor(self, did: str, url: object) -> None:
         if not isinstance(url, str) or did == self.did:
@@ -355,7 +362,7 @@ class GossipEngine:
                 self._receiving = False
         except (ProtocolError, Refused) as exc:
             if exc.code not in HARMLESS:
-                self.peers.record_invalid(did, now)
+                self.penalise(did)
             return False
         self.index.add(ingested.id, ingested.kind, ingested.created, ingested.expires, now)
         assert checked.message is not None

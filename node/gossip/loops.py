@@ -72,7 +72,7 @@ async def reconcile_with(engine: GossipEngine, did: str) -> tuple[int, int]:
         try:
             message, more_have, more_need = reconciler.reconcile(reply)
         except ProtocolError as exc:
-            engine.peers.record_invalid(did, engine.now())
+            engine.penalise(did)
             log.info("bad reconciliation reply from %s: %s", did, exc.code)
             return 0, 0
         have += more_have

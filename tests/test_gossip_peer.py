@@ -1,0 +1,285 @@
+"""Gossip inside the node, in-process: real apps on 127.0.0.1 talking signed HTTP, each peer endpoint and
+its failures (unsigned, forged, malformed, unauthorised, rate-limited, banned), catch-up, a dead peer,
+and the peer table surviving a restart."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from node.appkeys import OBJECTS
+from node.gossip.index import GOSSIPED_KINDS
+from node.gossip.wire import decode_list, encode_ihave, encode_list, encode_push
+from node.httpsig import sign_request, signed_request
+from node.server import bind_socket
+from protocol.acceptance import Refuse, TrustState, decide
+from protocol.keys import KeyPair
+from protocol.messages import MESSAGE_KINDS, sign_message, verify_message
+from protocol.peers import PeerState
+from protocol.reconcile import Reconciler
+from protocol.reconcile_store import MemoryStore
+from tests.gossip_fixtures import (
+    LiveNode,
+    peer_post,
+    post_object,
+    root_trust_list,
+    start_live,
+    wait_for,
+)
+from tests.node_fixtures import OTHER_ROOT, ROOT, TOKEN
+
+ROGUE = KeyPair.from_seed(bytes([201] * 32))
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[tuple[LiveNode, LiveNode]]:
+    a = await start_live(tmp_path, "a", seed=11)
+    b = await start_live(tmp_path, "b", seed=12, peers=[a.url])
+    try:
+        yield a, b
+    finally:
+        await b.stop()
+        await a.stop()
+
+
+def sid(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def push_body(*raws: bytes) -> bytes:
+    return encode_push([(raw, 1, "") for raw in raws])
+
+
+async def test_published_object_reaches_the_peer_and_back(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, b = pair
+    one, two = root_trust_list(1), root_trust_list(1, OTHER_ROOT)
+    assert await post_object(session, a, one) == 201
+    assert await wait_for(lambda: sid(one) in b.ids())
+    assert await post_object(session, b, two) == 201  # the other way along the same link
+    assert await wait_for(lambda: sid(two) in a.ids())
+    # Both learned each other from signed descriptors, which were gossiped and stored too.
+    assert b.engine.peers.get(a.key.did) is not None and a.engine.peers.get(b.key.did) is not None
+    assert a.ids() == b.ids()
+
+
+async def test_peer_endpoints_refuse_unsigned_and_badly_signed(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, _ = pair
+    body = push_body(root_trust_list(1))
+    async with session.post(a.url + "/peer/objects", data=body) as resp:
+        assert resp.status == 401
+        assert (await resp.json())["code"] == "httpsig.missing"
+        assert "Accept-Signature" in resp.headers
+    headers = {"Content-Type": "application/cbor"}
+    url = a.url + "/peer/objects"
+    signed = sign_request("POST", url, headers, body, ROGUE, time.time())
+    async with session.post(url, data=body + b"x", headers={**headers, **signed}) as resp:
+        assert resp.status == 401  # the body is not the one signed
+        assert (await resp.json())["code"] == "httpsig.digest-mismatch"
+    for path in (
+        "/peer/ihave",
+        "/peer/graft",
+        "/peer/prune",
+        "/peer/fetch",
+        "/peer/reconcile",
+        "/peer/hello",
+    ):
+        async with session.post(a.url + path, data=b"") as resp:
+            assert resp.status == 401, path
+    assert sid(root_trust_list(1)) not in a.ids()
+
+
+async def test_rogue_peer_is_banned_and_nothing_it_sends_is_stored(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, b = pair
+    now = int(time.time())
+    forged = bytearray(root_trust_list(5))
+    forged[-1] ^= 1  # signature no longer verifies
+    unauthorised = root_trust_list(6, ROGUE)  # a trust list from a key that is no trust root
+    not_about_itself = sign_message(
+        ROGUE, "node-descriptor", {"created": now, "did": ROOT.did, "role": "office", "url": "http://x.test"}
+    )
+    future = root_trust_list(7, created=now + 3600)  # more than 5 minutes ahead
+    malformed = b"\xd2\x84garbage"
+    bad = [bytes(forged), unauthorised, not_about_itself, future, malformed]
+    sent: list[bytes] = []
+    status = 200
+    for _round in range(4):
+        status, answer = await peer_post(session, ROGUE, a.url + "/peer/objects", push_body(*bad))
+        sent += bad
+        if status != 200:
+            break
+        assert json.loads(answer)["invalid"] == len(bad)
+    assert status == 403, "banned by its 10th invalid object"
+    peer = a.engine.peers.get(ROGUE.did)
+    assert peer is not None and peer.state is PeerState.BANNED and peer.invalid <= 10
+    # Refused on every endpoint now, even with a valid object.
+    status, _ = await peer_post(session, ROGUE, a.url + "/peer/objects", push_body(root_trust_list(9)))
+    assert status == 403
+    status, _ = await peer_post(session, ROGUE, a.url + "/peer/fetch", encode_list([]))
+    assert status == 403
+    stored = a.ids() | b.ids()
+    assert not stored & {sid(raw) for raw in sent} and sid(root_trust_list(9)) not in stored
+
+
+async def test_malformed_bodies_are_refused(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, _ = pair
+    for path, body in [
+        ("/peer/objects", b"\xff"),
+        ("/peer/objects", encode_list([b"x"])),  # entries are [bytes, hops, root]
+        ("/peer/ihave", encode_list([b"short"])),
+        ("/peer/fetch", encode_list([b"short"])),
+        ("/peer/reconcile", b"\x00\x01"),
+    ]:
+        status, answer = await peer_post(session, ROGUE, a.url + path, body)
+        assert status == 400, (path, answer)
+        assert json.loads(answer)["code"].startswith("decode."), path
+
+
+async def test_per_peer_rate_limit_answers_429(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, _ = pair
+    flood = encode_push([(b"\xd2" + bytes([i % 256]), 0, "") for i in range(2001)])  # over the 2000 burst
+    async with signed_request(
+        session,
+        "POST",
+        a.url + "/peer/objects",
+        ROGUE,
+        time.time(),
+        body=flood,
+        headers={"Content-Type": "application/cbor"},
+    ) as resp:
+        assert resp.status == 429
+        assert int(resp.headers["Retry-After"]) >= 1
+    assert a.engine.peers.get(ROGUE.did).invalid == 0  # type: ignore[union-attr]  # refused before any work
+
+
+async def test_fetch_graft_ihave_prune_and_reconcile(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, _ = pair
+    raw = root_trust_list(1)
+    assert await post_object(session, a, raw) == 201
+    item = bytes.fromhex(sid(raw))
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/fetch", encode_list([item, bytes(32)]))
+    assert status == 200 and decode_list(answer, 1 << 20) == [raw]  # unknown ids are left out
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/graft", encode_list([item]))
+    assert status == 200 and decode_list(answer, 1 << 20) == [raw]
+    status, _ = await peer_post(session, ROGUE, a.url + "/peer/ihave", encode_ihave([(bytes(32), 1)]))
+    assert status == 204
+    status, _ = await peer_post(session, ROGUE, a.url + "/peer/prune", encode_list([]))
+    assert status == 204
+    # Reconcile from an empty set: the node's answer names what it holds that we lack.
+    reconciler = Reconciler(MemoryStore())
+    message: bytes | None = reconciler.initiate()
+    need: list[bytes] = []
+    for _ in range(8):
+        assert message is not None
+        status, reply = await peer_post(
+            session, ROGUE, a.url + "/peer/reconcile", message, "application/octet-stream"
+        )
+        assert status == 200
+        message, _have, more = reconciler.reconcile(reply)
+        need += more
+        if message is None:
+            break
+    assert {i.hex() for i in need} == a.ids()
+
+
+async def test_hello_needs_the_senders_own_descriptor(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, b = pair
+    someone_elses = b.app[OBJECTS].get(sid(b.engine.ensure_own_descriptor()))
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/hello", someone_elses, "application/cose")
+    assert status == 422 and json.loads(answer)["code"] == "peer.descriptor"
+    own = sign_message(
+        ROGUE,
+        "node-descriptor",
+        {"created": int(time.time()), "did": ROGUE.did, "role": "office", "url": "http://127.0.0.1:9"},
+    )
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/hello", own, "application/cose")
+    assert status == 200
+    assert verify_message(answer, int(time.time())).signer == a.key.did
+    assert a.engine.peers.get(ROGUE.did).url == "http://127.0.0.1:9"  # type: ignore[union-attr]
+
+
+async def test_catch_up_by_reconciliation_and_dead_peer_does_not_stall(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    a = await start_live(tmp_path, "a", seed=21)
+    objects = [root_trust_list(1), root_trust_list(1, OTHER_ROOT)]
+    for raw in objects:
+        assert await post_object(session, a, raw) == 201
+    dead = bind_socket("127.0.0.1", 0)  # a port nobody answers on (listening, never accepting)
+    dead_url = f"http://127.0.0.1:{dead.getsockname()[1]}"
+    b = await start_live(tmp_path, "b", seed=22, peers=[dead_url, a.url], gossip_timeout=1.0)
+    try:
+        assert await wait_for(lambda: {sid(r) for r in objects} <= b.ids())
+        assert await wait_for(lambda: (p := b.engine.peers.get(dead_url)) is not None and p.failures > 0)
+        third = root_trust_list(2)
+        assert await post_object(session, a, third) == 201
+        assert await wait_for(lambda: sid(third) in b.ids(), 5.0)
+    finally:
+        await b.stop()
+        await a.stop()
+        dead.close()
+
+
+async def test_peer_table_survives_restart_and_admin_routes(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    a = await start_live(tmp_path, "a", seed=31)
+    b = await start_live(tmp_path, "b", seed=32)
+    try:
+        async with session.post(b.url + "/admin/peers", json={"url": a.url}) as resp:
+            assert resp.status == 401
+        async with session.post(b.url + "/admin/peers", json={"url": "ftp://x"}, headers=ADMIN) as resp:
+            assert resp.status == 400
+        async with session.post(b.url + "/admin/peers", json={"url": a.url}, headers=ADMIN) as resp:
+            assert resp.status == 201
+            assert (await resp.json())["did"] == a.key.did
+        async with session.get(b.url + "/admin/peers", headers=ADMIN) as resp:
+            peers = (await resp.json())["peers"]
+        assert [p["did"] for p in peers] == [a.key.did] and peers[0]["pinned"] and peers[0]["in_view"]
+    finally:
+        await b.stop()
+    b2 = await start_live(tmp_path, "b", seed=32)  # same directory: same database
+    try:
+        peer = b2.engine.peers.get(a.key.did)
+        assert peer is not None and peer.url == a.url and peer.pinned
+        assert await wait_for(lambda: a.key.did in b2.engine.tree.peers)
+    finally:
+        await b2.stop()
+        await a.stop()
+
+
+def test_gossiped_kinds_are_the_kinds_acceptance_knows() -> None:
+    """Objects of other kinds are never offered in reconciliation: peers would refuse them forever."""
+    state = TrustState(roots=frozenset({ROOT.did}))
+    for kind in sorted(MESSAGE_KINDS):
+        message = verify_message(sign_message(ROOT, kind, {"created": 1}), 2)
+        decision = decide(message, state)
+        refused = isinstance(decision, Refuse) and decision.code == "objects.kind-not-accepted"
+        assert (kind in GOSSIPED_KINDS) != refused, kind
+    assert "status-list" in GOSSIPED_KINDS
