@@ -17,7 +17,7 @@ from aiohttp import web
 
 from protocol.keys import KeyPair
 
-from . import gossip
+from . import gossip, metrics, ui
 from .api import admin, objects, public
 from .appkeys import (
     ADMIN_TOKEN,
@@ -34,6 +34,7 @@ from .appkeys import (
 from .auth import admin_middleware
 from .config import NodeConfig
 from .descriptor import SOFTWARE, DescriptorHolder
+from .metrics import observe_middleware
 from .problems import problem_middleware
 from .storage.db import open_database
 from .storage.objects import ObjectStore
@@ -79,7 +80,7 @@ def create_app(
     config: NodeConfig, key: KeyPair, admin_token: str, *, clock: Callable[[], float] = time.time
 ) -> web.Application:
     app = web.Application(
-        middlewares=[problem_middleware, admin_middleware],
+        middlewares=[observe_middleware, problem_middleware, admin_middleware],
         client_max_size=config.max_body,
     )
     db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
@@ -98,6 +99,8 @@ def create_app(
     for module in (public, objects, admin):
         app.router.add_routes(module.routes)
     _setup_role(app, config.role)
+    metrics.setup(app)
+    ui.setup(app)
     gossip.setup(app)  # peer endpoints and the gossip engine, every role
     app.on_startup.append(_sign_descriptor)
     return app

@@ -25,9 +25,14 @@ def require_admin(request: web.Request) -> None:
         raise Problem(401, "auth.missing", "this route needs the admin bearer token")
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "auth.invalid", "expected Authorization: Bearer <admin token>")
-    expected = request.app[ADMIN_TOKEN]
-    if not hmac.compare_digest(token.strip().encode("utf-8"), expected.encode("utf-8")):
+    if not admin_token_matches(request.app, token):
         raise Problem(401, "auth.invalid", "the admin token is wrong")
+
+
+def admin_token_matches(app: web.Application, token: str) -> bool:
+    """Constant-time comparison with the node's admin token (the API header and the dashboard login)."""
+    expected = app[ADMIN_TOKEN]
+    return hmac.compare_digest(token.strip().encode("utf-8"), expected.encode("utf-8"))
 
 
 def is_admin_path(path: str) -> bool:

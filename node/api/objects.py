@@ -7,8 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
+from protocol.errors import ProtocolError
+
 from ..appkeys import CONFIG, OBJECTS
 from ..ingest import Refused, ingest_credential, ingest_message
+from ..metrics import kind_of, object_outcome
 from ..openapi import problem
 from ..problems import Problem, read_body
 from .views import COSE_TYPE, now, object_content_type
@@ -39,7 +42,12 @@ async def post_object(request: web.Request) -> web.Response:
     try:
         stored = ingest(config, request.app[OBJECTS], raw, now(request))
     except Refused as exc:
+        object_outcome(request.app, kind_of(raw), "rejected", exc.code)
         raise Problem(REFUSAL_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+    except ProtocolError as exc:
+        object_outcome(request.app, kind_of(raw), "rejected", exc.code)
+        raise
+    object_outcome(request.app, stored.kind, "accepted" if stored.inserted else "duplicate")
     return web.json_response(
         {"id": stored.id, "stored": stored.inserted},
         status=201 if stored.inserted else 200,

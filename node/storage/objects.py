@@ -153,6 +153,11 @@ class ObjectStore:
         for row in self.db.query(sql, params):
             yield ObjectMeta.from_row(row)
 
+    def counts_by_kind(self) -> dict[str, int]:
+        """How many objects of each kind the node holds (admin status, dashboard, metrics)."""
+        rows = self.db.execute("SELECT kind, COUNT(*) FROM objects GROUP BY kind ORDER BY kind")
+        return {str(kind): int(n) for kind, n in rows}
+
     def count(self, kind: str | None = None) -> int:
         if kind is None:
             row = self.db.execute("SELECT COUNT(*) FROM objects").fetchone()
