@@ -102,6 +102,7 @@ def create_app(
     metrics.setup(app)
     ui.setup(app)
     gossip.setup(app)  # peer endpoints and the gossip engine, every role
+    importlib.import_module("node.search").setup(app)  # federated register search, every role
     app.on_startup.append(_sign_descriptor)
     return app
 

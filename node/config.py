@@ -36,6 +36,7 @@ DEFAULT_GOSSIP_INTERVAL = 5.0
 DEFAULT_GOSSIP_FANOUT = 4
 DEFAULT_GOSSIP_VIEW = 8
 DEFAULT_GOSSIP_TIMEOUT = 5.0
+DEFAULT_SEARCH_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class NodeConfig:
     gossip_fanout: int = DEFAULT_GOSSIP_FANOUT
     gossip_view: int = DEFAULT_GOSSIP_VIEW
     gossip_timeout: float = DEFAULT_GOSSIP_TIMEOUT
+    # Federated search (node/search): seconds each office gets to answer GET /search/rights.
+    search_timeout: float = DEFAULT_SEARCH_TIMEOUT
 
     @property
     def key_path(self) -> Path:
@@ -131,6 +134,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "gossip_fanout": int,
     "gossip_view": int,
     "gossip_timeout": (int, float),
+    "search_timeout": (int, float),
 }
 _REQUIRED = ("role", "name", "host", "port")
 _GOSSIP_KEYS = ("gossip_interval", "gossip_fanout", "gossip_view", "gossip_timeout")
@@ -163,7 +167,9 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
     public_url = data.get("public_url", "")
     numbers = {
         k: data[k]
-        for k in ("max_body", "max_object", "descriptor_ttl", "shutdown_timeout", *_GOSSIP_KEYS)
+        for k in (
+            "max_body", "max_object", "descriptor_ttl", "shutdown_timeout", "search_timeout", *_GOSSIP_KEYS
+        )
         if k in data
     }
     for key, value in numbers.items():
@@ -191,6 +197,7 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
         gossip_fanout=int(numbers.get("gossip_fanout", DEFAULT_GOSSIP_FANOUT)),
         gossip_view=int(numbers.get("gossip_view", DEFAULT_GOSSIP_VIEW)),
         gossip_timeout=float(numbers.get("gossip_timeout", DEFAULT_GOSSIP_TIMEOUT)),
+        search_timeout=float(numbers.get("search_timeout", DEFAULT_SEARCH_TIMEOUT)),
     )
 
 
@@ -240,6 +247,7 @@ def render_config(config: NodeConfig) -> str:
         "gossip_fanout": config.gossip_fanout,
         "gossip_view": config.gossip_view,
         "gossip_timeout": config.gossip_timeout,
+        "search_timeout": config.search_timeout,
     }
     lines = ["# rightsmesh node configuration (keys: specs/node-api.md)"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
