@@ -9,6 +9,7 @@ use it to encrypt personal data to a marketplace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import nacl.bindings
 import nacl.exceptions
@@ -117,16 +118,16 @@ class KeyPair:
             raise DecodeError("decode.key", "expected an ed25519-priv (0x8026) multikey of 32 bytes")
         return cls.from_seed(raw[2:])
 
-    @property
+    @cached_property
     def did(self) -> str:
         return did_from_public_key(self.public_key)
 
-    @property
+    @cached_property
     def kid(self) -> str:
         """The DID URL of the verification method, used as COSE ``kid`` and Data Integrity method."""
         return did_url(self.did)
 
-    @property
+    @cached_property
     def public_multibase(self) -> str:
         return public_key_multibase(self.public_key)
 
