@@ -24,6 +24,7 @@ from .app import create_app
 from .config import NodeConfig
 from .descriptor import SOFTWARE
 from .errors import ConfigError
+from .logs import configure_logging
 
 log = logging.getLogger("rightsmesh.node")
 
@@ -73,10 +74,9 @@ async def serve(app: web.Application, sock: socket.socket, shutdown_timeout: flo
     log.info("stopped")
 
 
-def run_node(config: NodeConfig, key: KeyPair, admin_token: str) -> int:
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def run_node(config: NodeConfig, key: KeyPair, admin_token: str, *, log_format: str = "json") -> int:
+    """Serve until SIGTERM/SIGINT; logs go to stderr as JSON lines (``log_format="text"`` for people)."""
+    configure_logging(log_format, stream=sys.stderr)
     sock = bind_socket(config.host, config.port)
     config = dataclasses.replace(config, port=sock.getsockname()[1])
     try:

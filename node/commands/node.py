@@ -63,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--dir", required=True, type=Path)
     run.add_argument("--listen", help="override the configured HOST:PORT (port 0: a free port)")
     run.add_argument("--passphrase-env", metavar="VAR", help="env VAR holding the key passphrase")
+    run.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        default="json",
+        help="stderr log lines: JSON objects, one per request and event (default), or text",
+    )
     run.set_defaults(handler=cmd_run)
 
     publish = subparsers.add_parser("publish", help="post a signed object file to a node's /objects")
@@ -147,7 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "config.passphrase-required", "the node key is encrypted: give --passphrase-env VAR"
         )
     key = load_key(config.key_path, passphrase_from_env(args.passphrase_env))
-    return run_node(config, key, read_admin_token(config))
+    return run_node(config, key, read_admin_token(config), log_format=args.log_format)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
