@@ -19,7 +19,7 @@ from .errors import NodeError
 # Modules under node.commands, in the order their commands appear in --help.
 COMMANDS: tuple[str, ...] = (
     "key", "message", "inspect", "node", "office", "market",
-    "credential", "presentation", "status_list", "trust_list", "search", "wallet",
+    "credential", "presentation", "status_list", "trust_list", "search", "wallet", "demo",
 )
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
