@@ -189,7 +189,7 @@ async def post_complaint(request: web.Request) -> web.Response:
 # admin
 
 
-def _entry_json(request: web.Request, entry: store.InboxEntry) -> dict[str, Any]:
+def entry_view(request: web.Request, entry: store.InboxEntry) -> dict[str, Any]:
     raw = request.app[OBJECTS].get(entry.notice_id)
     message = verify_message(raw, now(request), max_skew=10**9)
     notice = parse_notice(message.payload)
@@ -248,7 +248,7 @@ async def admin_notices(request: web.Request) -> web.Response:
         since=_int_query(request, "since"),
         until=_int_query(request, "until"),
     )
-    return web.json_response({"notices": [_entry_json(request, e) for e in entries]})
+    return web.json_response({"notices": [entry_view(request, e) for e in entries]})
 
 
 @routes.post("/admin/decisions")
@@ -256,6 +256,11 @@ async def admin_decide(request: web.Request) -> web.Response:
     """Decide on a held notice: a signed decision (art. 17, TDB vocabulary) stored as an object."""
     require_admin(request)
     body = await read_json(request, MAX_REQUEST)
+    return web.json_response(decide_notice(request, body), status=201)
+
+
+def decide_notice(request: web.Request, body: Any) -> dict[str, Any]:
+    """Sign and store this marketplace's decision on a held notice (the admin API and the dashboard)."""
     if not isinstance(body, dict):
         raise Problem(422, "schema.decision-request", "a JSON object with notice, action, decision_facts")
     notice_id = _object_id(body.get("notice"), "notice")
@@ -282,14 +287,11 @@ async def admin_decide(request: web.Request) -> web.Response:
     )
     signed = sign_message(key, "decision", payload)
     id_hex, _ = _accept(request, _check(request, signed))
-    return web.json_response(
-        {
-            "decision": id_hex,
-            "supersedes": standing.decision_id.hex() if standing else None,
-            "signed": b64url(signed),
-        },
-        status=201,
-    )
+    return {
+        "decision": id_hex,
+        "supersedes": standing.decision_id.hex() if standing else None,
+        "signed": b64url(signed),
+    }
 
 
 @routes.post("/admin/complaints")
@@ -297,6 +299,11 @@ async def admin_record_complaint(request: web.Request) -> web.Response:
     """Record a seller's complaint (art. 20) against a decision of this marketplace, signed by it."""
     require_admin(request)
     body = await read_json(request, MAX_REQUEST)
+    return web.json_response({"complaint": record_seller_complaint(request, body)}, status=201)
+
+
+def record_seller_complaint(request: web.Request, body: Any) -> str:
+    """Sign and store a seller's complaint against one of this marketplace's decisions; its object id."""
     if not isinstance(body, dict):
         raise Problem(422, "schema.complaint-request", "a JSON object with decision, explanation")
     decision_id = _object_id(body.get("decision"), "decision")
@@ -317,7 +324,7 @@ async def admin_record_complaint(request: web.Request) -> web.Response:
     )
     signed = sign_message(key, "complaint", payload)
     id_hex, _ = _accept(request, _check(request, signed))
-    return web.json_response({"complaint": id_hex}, status=201)
+    return id_hex
 
 
 @routes.get("/admin/complaints")
