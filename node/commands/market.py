@@ -18,6 +18,7 @@ from ..keystore import load_key, passphrase_from_env
 from ..marketplace import store
 from ..storage.db import open_database, transaction
 from ..storage.objects import ObjectStore
+from . import market_notices
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 MAX_PROFILE_BYTES = 64 * 1024
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     enrolments.add_argument("--dir", required=True, type=Path)
     enrolments.add_argument("--holder", help="only this holder DID")
     enrolments.set_defaults(handler=cmd_enrolments)
+    market_notices.register(sub)  # decide, notices, complaint, notifier, export-sor, match (issue 6)
 
 
 def _market_config(directory: Path) -> NodeConfig:
