@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 
 from ..appkeys import CONFIG
-from . import common, market, office
+from . import common, market, notices, office
 from .render import NAV, NavItem, is_http_url, iso, ui_middleware
 from .session import SESSIONS, SessionStore
 
@@ -24,7 +24,7 @@ COMMON_NAV = (
     NavItem("Peers & gossip", "/ui/peers"),
     NavItem("Trust", "/ui/trust"),
 )
-ROLE_PAGES = {"office": office.setup, "marketplace": market.setup}
+ROLE_PAGES = {"office": (office.setup,), "marketplace": (market.setup, notices.setup)}
 
 
 def setup(app: web.Application) -> None:
@@ -40,4 +40,5 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(ui_middleware)
     app.router.add_routes(common.routes)
     app.router.add_static("/ui/static", STATIC_DIR, append_version=False)
-    ROLE_PAGES[app[CONFIG].role](app)
+    for setup_pages in ROLE_PAGES[app[CONFIG].role]:
+        setup_pages(app)

@@ -1,0 +1,124 @@
+"""The marketplace dashboard's notice pages in process: inbox filters, verification results, decision and
+complaint forms (the same functions as /admin/decisions and /admin/complaints)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from node.app import create_app
+from protocol.status_list import revoke
+from protocol.trust_list import sign_trust_list
+from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, make_config
+from tests.test_notices_api import FLAGGER, HOLDER, OFFICE, FakeOffice, notice, right_credential
+from tests.test_ui import csrf_of, login
+
+COSE = {"Content-Type": "application/cose"}
+
+
+@pytest.fixture
+async def office(aiohttp_server: Any) -> FakeOffice:
+    from protocol.status_list import new_status_list
+
+    fake = FakeOffice()
+    server: TestServer = await aiohttp_server(fake.app)
+    fake.url = str(server.make_url("/status/1"))
+    fake.publish(new_status_list(fake.url, OFFICE.did, "revocation"))
+    return fake
+
+
+@pytest.fixture
+async def market(aiohttp_client: Any, tmp_path: Path, office: FakeOffice) -> tuple[TestClient, str, str]:
+    """A marketplace holding a trust list, two credentials and two notices (one by a trusted flagger)."""
+    app = create_app(make_config(tmp_path, role="marketplace"), NODE, TOKEN, clock=FakeClock())
+    client: TestClient = await aiohttp_client(app)
+    entries = [
+        {
+            "did": did,
+            "role": role,
+            "name": role,
+            "jurisdiction": "EU",
+            "valid_from": NOW - 86400,
+            "valid_until": NOW + 365 * 86400,
+        }
+        for did, role in ((OFFICE.did, "office"), (NODE.did, "marketplace"), (FLAGGER.did, "trusted-flagger"))
+    ]
+    resp = await client.post(
+        "/objects", data=sign_trust_list(ROOT, entries, sequence=1, created=NOW - 60), headers=COSE
+    )
+    assert resp.status == 201
+    ids = []
+    for holder, index in ((HOLDER, 5), (FLAGGER, 6)):
+        cred = right_credential(office, holder=holder.did, index=index)
+        assert (await client.post("/objects", json=cred)).status == 201
+        resp = await client.post("/notices", data=notice(holder, cred["id"]), headers=COSE)
+        assert resp.status == 201, await resp.text()
+        ids.append((await resp.json())["notice"])
+    return client, ids[0], ids[1]
+
+
+async def test_inbox_filters_and_detail(market: tuple[TestClient, str, str], office: FakeOffice) -> None:
+    client, by_holder, by_flagger = market
+    await login(client)
+    html = await (await client.get("/ui/market/notices")).text()
+    assert html.index(by_flagger[:12]) < html.index(by_holder[:12])  # trusted flaggers first
+    only = await (await client.get("/ui/market/notices", params={"flagger": "yes"})).text()
+    assert by_flagger[:12] in only and by_holder[:12] not in only
+    none = await (await client.get("/ui/market/notices", params={"to": "2000-01-01"})).text()
+    assert "No notices match" in none
+    bad = await client.get("/ui/market/notices", params={"from": "yesterday"})
+    assert bad.status == 422
+    detail = await (await client.get(f"/ui/market/notices/{by_holder}")).text()
+    assert "Ana Holder" in detail and "ana@brand.example" in detail  # sealed contact opened
+    assert detail.count("<td>valid</td>") == 2 and "<td>accepted</td>" in detail
+    office.publish(revoke(office.list, 5))  # the office revokes the holder's credential
+    assert (await client.post("/objects", json=office.document)).status == 201  # the new list arrives
+    detail = await (await client.get(f"/ui/market/notices/{by_holder}")).text()
+    assert detail.count("<td>valid</td>") == 1 and "<td>accepted</td>" not in detail
+    assert "revoked" in detail
+    assert (await client.get("/ui/market/notices/" + "0" * 64)).status == 404
+
+
+async def test_decide_then_complaint_through_the_forms(market: tuple[TestClient, str, str]) -> None:
+    client, by_holder, _ = market
+    await login(client)
+    page = await (await client.get(f"/ui/market/notices/{by_holder}")).text()
+    assert "No decision yet" in page
+    refused = await client.post(
+        f"/ui/market/notices/{by_holder}/decision", data={"action": "restrict", "facts": "x", "csrf": "nope"}
+    )
+    assert refused.status == 403
+    resp = await client.post(
+        f"/ui/market/notices/{by_holder}/decision",
+        data={"action": "restrict", "facts": "Listing removed: counterfeit goods.", "csrf": csrf_of(page)},
+        allow_redirects=False,
+    )
+    assert resp.status == 303, await resp.text()
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert "Decision published." in page and "Listing removed: counterfeit goods." in page
+    assert "decided: restrict" in page
+    admin = await client.get("/admin/notices", headers={"Authorization": f"Bearer {TOKEN}"})
+    listed = {n["notice"]: n for n in (await admin.json())["notices"]}
+    assert listed[by_holder]["outcome"] == "restrict"
+    resp = await client.post(
+        f"/ui/market/notices/{by_holder}/complaint",
+        data={
+            "decision": listed[by_holder]["decision"],
+            "explanation": "Genuine goods, invoice attached.",
+            "csrf": csrf_of(page),
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 303, await resp.text()
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert "Complaint recorded." in page and "from the seller" in page
+    complaints = await (await client.get("/ui/market/complaints", params={"status": "open"})).text()
+    assert by_holder[:12] in complaints
+    again = await client.post(
+        f"/ui/market/notices/{by_holder}/decision",
+        data={"action": "sideways", "facts": "x", "csrf": csrf_of(page)},
+    )
+    assert again.status == 422
