@@ -89,6 +89,7 @@ class GossipEngine:
         self._receiving = False
         self._wake = asyncio.Event()
         self._in_loop = False
+        self.saved_at = 0.0
         self.reconcile_now: asyncio.Queue[str] = asyncio.Queue(maxsize=64)
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -115,9 +116,19 @@ class GossipEngine:
 
     def save_peers(self) -> None:
         save_peers(self.store.db, self.peers)
+        self.saved_at = self.now()
 
     def now(self) -> float:
         return self.clock()
+
+    def peer_states(self) -> dict[str, int]:
+        """How many known peers are in each state (the /metrics gauge)."""
+        now = self.now()
+        counts: dict[str, int] = {}
+        for peer in self.peers:
+            state = str(self.peers.get(peer.key, now).state)  # type: ignore[union-attr]
+            counts[state] = counts.get(state, 0) + 1
+        return counts
 
     # -- local objects ------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ log = logging.getLogger("rightsmesh.gossip")
 
 MAX_ROUNDS = 16  # reconciliation round trips per session
 FETCH_BATCH = 256  # ids per fetch request
+SAVE_EVERY = 30.0  # seconds between writes of the peer table (and at shutdown, and on admin changes)
 
 
 async def maintain(engine: GossipEngine) -> None:
@@ -45,7 +46,8 @@ async def maintain(engine: GossipEngine) -> None:
             if new is not None:
                 with contextlib.suppress(asyncio.QueueFull):
                     engine.reconcile_now.put_nowait(new)
-    engine.save_peers()
+    if engine.now() - engine.saved_at >= SAVE_EVERY:
+        engine.save_peers()
 
 
 async def maintain_loop(engine: GossipEngine) -> None:
