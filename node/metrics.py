@@ -148,6 +148,20 @@ def set_peer_states(app: web.Application, source: Callable[[], Mapping[str, int]
     app[METRICS].peer_states = source
 
 
+def gossip_totals(app: web.Application) -> dict[str, float]:
+    """Gossip rounds by ``type/result`` and bytes by direction so far (for the dashboard)."""
+    metrics = app.get(METRICS)
+    totals: dict[str, float] = {}
+    if metrics is None:
+        return totals
+    for counter, prefix in ((metrics.gossip_rounds, "rounds"), (metrics.gossip_bytes, "bytes")):
+        for family in counter.collect():
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    totals[prefix + " " + "/".join(sample.labels.values())] = sample.value
+    return dict(sorted(totals.items()))
+
+
 def kind_of(raw: bytes) -> str:
     """Best-effort kind of an object that may be invalid (for labelling a rejection): the COSE ``typ``,
     ``credential`` for JSON, else ``unknown``. Never raises."""

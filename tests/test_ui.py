@@ -262,3 +262,14 @@ def test_session_table_is_bounded_and_expires() -> None:
     assert sessions.get(sid, 2) is not None  # anonymous ones were evicted first
     assert sessions.get(sid, 2 + 13 * 3600) is None
     assert sessions.get("unknown", 2) is None
+
+
+async def test_peers_page_shows_the_gossip_peer_table(aiohttp_client: Any, tmp_path: Path) -> None:
+    peer = "http://127.0.0.1:9"  # nothing listens there: the peer stays new or backs off
+    app = create_app(make_config(tmp_path, peers=(peer,)), NODE, TOKEN, clock=FakeClock())
+    client = await aiohttp_client(app)
+    await login(client)
+    html = await (await client.get("/ui/peers")).text()
+    assert "1 known peer;" in html and peer in html and "(configured)" in html
+    metrics = await (await client.get("/metrics")).text()
+    assert 'rightsmesh_peers{state="' in metrics

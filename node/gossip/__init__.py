@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from ..appkeys import ENDPOINTS
 from ..httpsig import PEER_AUTH, setup_peer_auth
+from ..metrics import set_peer_states
 from .engine import GossipEngine
 from .keys import GOSSIP
 from .loops import maintain_loop, reconcile_loop
@@ -28,10 +30,17 @@ __all__ = ["GOSSIP", "GossipEngine", "setup"]
 def setup(app: web.Application) -> None:
     if PEER_AUTH not in app:
         setup_peer_auth(app)
-    app[GOSSIP] = GossipEngine(app)
+    app[GOSSIP] = engine = GossipEngine(app)
+    set_peer_states(app, lambda: peer_states(engine))
     app.router.add_routes(routes)
     app[ENDPOINTS]["peer_hello"] = "/peer/hello"
     app.cleanup_ctx.append(_engine_ctx)
+
+
+def peer_states(engine: GossipEngine) -> dict[str, int]:
+    """How many known peers are in each state (new, active, backing-off, banned), for /metrics."""
+    now = engine.now()
+    return dict(Counter(str(engine.peers.get(p.key, now).state) for p in engine.peers))
 
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -15,8 +15,10 @@ from protocol.plumtree import GraftReceived, IHaveReceived, PruneReceived, SendO
 from protocol.reconcile import Reconciler
 
 from ..httpsig import PEER_DID, peer_endpoint
+from ..metrics import gossip_bytes
 from ..openapi import problem
 from ..problems import Problem, problem_response, read_json
+from .engine import GossipEngine
 from .keys import GOSSIP
 from .wire import CBOR_TYPE, COSE_TYPE, RECONCILE_TYPE, decode_ids, decode_ihave, decode_push, encode_list
 
@@ -37,7 +39,11 @@ def peer_route(path: str) -> Callable[[Handler], Handler]:
                 raise Problem(403, "peer.refused", "this node refuses requests from that peer for now")
             if path != "/peer/hello":
                 engine.note_inbound(did)
-            return await handler(request)
+            response = await handler(request)
+            gossip_bytes(request.app, "received", request.content_length or 0)
+            if isinstance(getattr(response, "body", None), bytes):
+                gossip_bytes(request.app, "sent", len(response.body))  # type: ignore[attr-defined]
+            return response
 
         signed = peer_endpoint(guarded)
         signed.__name__ = guarded.__name__ = handler.__name__
@@ -157,12 +163,11 @@ def _peer_json(peer: Any) -> dict[str, Any]:
     return values
 
 
-@routes.get("/admin/peers")
-async def admin_peers(request: web.Request) -> web.Response:
-    engine = request.app[GOSSIP]
+def peer_rows(engine: GossipEngine) -> list[dict[str, Any]]:
+    """The peer table as /admin/peers answers it (the dashboard's peers page shows the same)."""
     now = engine.now()
     view = engine.tree.peers
-    peers = [
+    return [
         {
             **_peer_json(engine.peers.get(p.key, now)),
             "in_view": p.key in view,
@@ -170,7 +175,12 @@ async def admin_peers(request: web.Request) -> web.Response:
         }
         for p in engine.peers
     ]
-    return web.json_response({"peers": peers, "items": len(engine.index)})
+
+
+@routes.get("/admin/peers")
+async def admin_peers(request: web.Request) -> web.Response:
+    engine = request.app[GOSSIP]
+    return web.json_response({"peers": peer_rows(engine), "items": len(engine.index)})
 
 
 @routes.post("/admin/peers")

@@ -12,6 +12,9 @@ from protocol.trust_list import TrustList, verify_trust_list
 from ..api.admin import status_summary
 from ..appkeys import CLOCK, CONFIG, OBJECTS
 from ..auth import admin_token_matches
+from ..gossip import GOSSIP
+from ..gossip.routes import peer_rows
+from ..metrics import gossip_totals
 from ..trust import load_trust_store
 from .health import kind_health
 from .render import read_form, render, require_login
@@ -75,10 +78,14 @@ async def overview(request: web.Request) -> web.Response:
 async def peers(request: web.Request) -> web.Response:
     session = require_login(request)
     moment = int(request.app[CLOCK]())
+    engine = request.app.get(GOSSIP)
     context: dict[str, Any] = {
         "configured": request.app[CONFIG].peers,
         "kinds": kind_health(request.app[OBJECTS], moment),
         "now": moment,
+        "peers": None if engine is None else peer_rows(engine),
+        "index_items": None if engine is None else len(engine.index),
+        "traffic": gossip_totals(request.app),
     }
     return render(request, "peers.html", context, session=session)
 
