@@ -4,7 +4,10 @@ of malformed messages with typed errors only."""
 from __future__ import annotations
 
 import contextlib
+import json
 import random
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -205,3 +208,32 @@ def test_memory_store_matches_a_naive_model() -> None:
         MemoryStore([(-1, bytes(32))])
     with pytest.raises(ValueError):
         store.add(1, b"short")
+
+
+VECTORS = json.loads((Path(__file__).parent.parent / "specs" / "vectors" / "reconcile.json").read_text())
+
+
+@pytest.mark.parametrize("session", VECTORS["sessions"], ids=lambda s: s["name"])
+def test_vector_sessions_replay_byte_for_byte(session: dict[str, Any]) -> None:
+    config = ReconcileConfig(**session["config"])
+    mine = MemoryStore((ts, bytes.fromhex(i)) for ts, i in session["initiator_items"])
+    theirs = MemoryStore((ts, bytes.fromhex(i)) for ts, i in session["responder_items"])
+    initiator, responder = Reconciler(mine, config), Reconciler(theirs, config)
+    messages = [bytes.fromhex(m) for m in session["messages"]]
+    have: set[str] = set()
+    need: set[str] = set()
+    assert initiator.initiate() == messages[0]
+    for k in range(0, len(messages), 2):
+        assert responder.respond(messages[k]) == messages[k + 1]
+        following, h, n = initiator.reconcile(messages[k + 1])
+        have.update(i.hex() for i in h)
+        need.update(i.hex() for i in n)
+        assert following == (messages[k + 2] if k + 2 < len(messages) else None)
+    assert sorted(have) == session["have"] and sorted(need) == session["need"]
+
+
+@pytest.mark.parametrize("case", VECTORS["malformed"], ids=lambda c: c["name"])
+def test_vector_malformed_messages(case: dict[str, str]) -> None:
+    with pytest.raises(DecodeError) as err:
+        Reconciler(MemoryStore()).respond(bytes.fromhex(case["message"]))
+    assert err.value.code == case["error"]
