@@ -63,14 +63,16 @@ class Display:
             cells[1] = self._paint(cells[1], _COLOURS.get(status, "0"))
             self.line("  ".join(cells) + "  " + detail)
         counts = {s: sum(r.status == s for r in results) for s in (OK, FAILED, NOT_BUILT, SKIPPED)}
-        not_run = len(results) - sum(counts.values())
         parts = [
             f"{counts[OK]} ok",
             f"{counts[FAILED]} failed",
             f"{counts[NOT_BUILT]} not built yet",
             f"{counts[SKIPPED]} skipped",
-        ] + ([f"{not_run} not run"] if not_run else [])
+        ]
         self.line(f"demo: {', '.join(parts)} in {seconds:.1f}s")
+        not_built = [r for r in results if r.status == NOT_BUILT]
+        if not_built:
+            self.line(f"not built yet: {', '.join(r.name for r in not_built)}")
 
     def dashboards(self, world: World) -> None:
         self.line()

@@ -4,7 +4,7 @@ A step is an async function of the :class:`~node.demo.world.World` that returns 
 from real answers, or raises. Outcomes:
 
 - ``ok``: it ran and every check held;
-- ``failed``: it raised; the story stops there and the remaining steps are ``not run``;
+- ``failed``: it raised (the error is its detail); the steps built on it are ``skipped``, the others run;
 - ``not built``: a part it needs (``needs``: a feature the running nodes do not serve yet) is missing;
 - ``skipped``: a step it builds on (``after``) did not succeed.
 
@@ -27,7 +27,7 @@ from ..errors import NodeError
 from .procs import DemoError
 from .world import World
 
-OK, FAILED, NOT_BUILT, SKIPPED, NOT_RUN = "ok", "failed", "not built", "skipped", "not run"
+OK, FAILED, NOT_BUILT, SKIPPED = "ok", "failed", "not built", "skipped"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ FEATURE_NAMES = {
     "gossip": "gossip federation (issue 5)",
     "notices": "notices, decisions and complaints (issue 6)",
     "match": "/match (issue 6)",
-    "wallet": "wallet library (issue 6)",
+    "gossip-notices": "gossip of notices and decisions (issues 5, 6)",
     "search": "federated search (issue 5)",
 }
 
@@ -70,30 +70,25 @@ FEATURE_NAMES = {
 async def run_story(
     world: World, steps: Sequence[Step], display: Display, *, fail_at: str | None = None
 ) -> list[StepResult]:
+    """Run every step whose parts are built and whose earlier steps succeeded; a failure does not stop
+    the steps that do not build on it, so one broken part hides as little of the story as possible."""
     results: list[StepResult] = []
     status_of: dict[str, str] = {}
-    stopped = False
     total = len(steps)
     for index, step in enumerate(steps, start=1):
-        if stopped:
-            result = StepResult(step.name, step.title, NOT_RUN, 0.0, "an earlier step failed")
-        elif missing := [f for f in step.needs if f not in world.features]:
+        notes: list[str] = []
+        if missing := [f for f in step.needs if f not in world.features]:
             what = ", ".join(FEATURE_NAMES.get(f, f) for f in missing)
             result = StepResult(step.name, step.title, NOT_BUILT, 0.0, f"not built yet: {what}")
         elif blocked := [a for a in step.after if status_of.get(a) != OK]:
             result = StepResult(step.name, step.title, SKIPPED, 0.0, f"needs step {', '.join(blocked)}")
         else:
             display.start(index, total, step)
-            world.notes = []
+            world.notes = notes
             result = await _run_one(world, step, fail_at)
-            stopped = result.status == FAILED
-            display.finish(index, total, result, world.notes)
-            status_of[step.name] = result.status
-            results.append(result)
-            continue
         status_of[step.name] = result.status
         results.append(result)
-        display.finish(index, total, result, ())
+        display.finish(index, total, result, notes)
     return results
 
 

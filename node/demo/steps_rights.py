@@ -1,7 +1,7 @@
 """Story steps about rights: issuance, enrolment, agent authorisation, revocation.
 
-The holder's side is done with the protocol functions a wallet uses (key-possession proof, presentation,
-authorisation credential) over real HTTP calls to the running nodes.
+The holder's and the agent's side is the wallet library (:mod:`node.wallet.ops`) on real wallet
+directories; offices and marketplaces are driven through their admin API with their admin tokens.
 """
 
 from __future__ import annotations
@@ -12,44 +12,32 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from protocol.authorisation import issue_authorisation_credential, make_authorisation
 from protocol.issuance import key_proof
-from protocol.presentation import create_presentation
 from protocol.vc import format_datetime
-from protocol.verify import verify_credential
 
-from .client import Answer
+from ..wallet import WalletError, ops
 from .procs import DemoError
-from .world import DK_NUMBER, EM_NUMBER, Node, Party, World
+from .world import DK_NUMBER, EM_NUMBER, Node, World
 
 
 def iso(moment: float | None = None) -> str:
     return format_datetime(datetime.fromtimestamp(int(moment or time.time()), UTC))
 
 
-async def redeem(world: World, party: Party, office: Node, code: str) -> dict[str, Any]:
-    """Wallet side of OpenID4VCI pre-authorised code: nonce, proof of key possession, credential."""
-    nonce = await world.api.json("POST", f"{office.url}/issuance/nonce")
-    if nonce.get("audience") != office.did:
-        raise DemoError(f"{office.name}'s nonce names another audience: {nonce.get('audience')}")
-    proof = key_proof(party.key, nonce=nonce["c_nonce"], audience=office.did, created=iso())
-    credential = await world.api.json(
-        "POST", f"{office.url}/issuance/credential", json_body={"code": code, "proof": proof}
-    )
-    if (
-        credential.get("credentialSubject", {}).get("id") != party.key.did
-        or credential.get("issuer") != office.did
-    ):
-        raise DemoError(f"{office.name} issued a credential for another subject or issuer")
-    return dict(credential)
+def now() -> int:
+    return int(time.time())
+
+
+def short(value: str, n: int = 16) -> str:
+    return value if len(value) <= n + 3 else value[:n] + "..."
 
 
 async def issue_rights(world: World) -> str:
     """Each office creates an offer (admin API) for the holder's right; the holder's wallet redeems the
-    one-time code; a second redemption of the same code is refused."""
-    em, dk = world.offices
+    one-time code with a proof of key possession; a second redemption of the same code is refused."""
+    holder = world.holder.open()
     summaries = []
-    for office, number in ((em, EM_NUMBER), (dk, DK_NUMBER)):
+    for office, number in zip(world.offices, (EM_NUMBER, DK_NUMBER), strict=True):
         offer = await world.api.json(
             "POST",
             f"{office.url}/admin/offers",
@@ -57,106 +45,125 @@ async def issue_rights(world: World) -> str:
             token=office.token,
         )
         code = offer["code"]
-        world.note(f"{office.name}: offer {offer['offer']} for {offer['right']} (code sent out of band)")
-        credential = await redeem(world, world.holder, office, code)
-        world.holder.credentials[number] = credential
+        world.note(f"{office.name}: offer {offer['offer']} for {offer['right']} (code goes out of band)")
+        credential = await ops.redeem(holder, world.api.session, office.url, code, now())
+        world.facts[f"credential:{number}"] = credential["id"]
         again = await world.api.request(
             "POST",
             f"{office.url}/issuance/credential",
             json_body={
                 "code": code,
-                "proof": key_proof(world.holder.key, nonce="x", audience=office.did, created=iso()),
+                "proof": key_proof(holder.key, nonce="x", audience=office.did, created=iso()),
             },
         )
         if again.status != 410 or again.code != "validity.offer-redeemed":
             raise DemoError(f"{office.name} accepted a used code again ({again.status} {again.code})")
-        right = credential["credentialSubject"]
-        mark = next((v for k, v in right.items() if "verbal" in k.lower()), "")
-        world.note(
-            f"{office.name}: issued {credential['id']} ({mark}) to the holder; code reuse -> {again.code}"
-        )
-        summaries.append(f"{office.name.split()[-1].strip('()')} {number}")
-    return f"2 IPRightCredentials ({', '.join(summaries)}) redeemed with one-time codes"
-
-
-async def enrol(world: World, party: Party, market: Node, credentials: list[dict[str, Any]]) -> Answer:
-    challenge = await world.api.json("POST", f"{market.url}/enrol/challenge")
-    if challenge.get("domain") != market.did:
-        raise DemoError(f"{market.name}'s challenge names another domain")
-    vp = create_presentation(
-        party.key, credentials, challenge=challenge["challenge"], domain=market.did, created=iso()
-    )
-    return await world.api.request("POST", f"{market.url}/enrol", json_body=vp)
+        subject = credential["credentialSubject"]
+        mark = next((v for k, v in subject.items() if "verbal" in k.lower()), "")
+        world.note(f"{office.name}: issued {credential['id']} ({mark}); the same code again -> {again.code}")
+        summaries.append(f"{office.cast.slug[-2:].upper()} {number}")
+    return f"2 IPRightCredentials ({', '.join(summaries)}) redeemed into the holder's wallet"
 
 
 async def enrol_holder(world: World) -> str:
-    """The holder enrols at the two big marketplaces with one presentation each (both credentials)."""
-    credentials = list(world.holder.credentials.values())
-
-    async def one(market: Node) -> str:
+    """The holder's wallet enrols at the two big marketplaces (challenge, presentation, signed result)."""
+    holder = world.holder.open()
+    names = []
+    for market in world.big:
         started = time.monotonic()
-        answer = await enrol(world, world.holder, market, credentials)
-        if answer.status != 201:
-            raise DemoError(
-                f"{market.name} refused the enrolment: {answer.status} {answer.code} {answer.detail}"
-            )
-        body = answer.json()
-        if body["holder"] != world.holder.key.did:
+        result = await ops.enrol(holder, world.api.session, market.url, now())
+        if result["holder"] != holder.did:
             raise DemoError(f"{market.name} enrolled another holder")
-        numbers = sorted(r["number"] for r in body["rights"])
+        numbers = sorted(r["number"] for r in result["rights"])
         world.note(
-            f"{market.name}: enrolment {body['enrolment']} in {time.monotonic() - started:.2f}s, "
-            f"rights {numbers}, checks {', '.join(body['checks'])}"
+            f"{market.name}: enrolment {short(result['enrolment'], 20)} "
+            f"in {time.monotonic() - started:.2f}s, "
+            f"rights {numbers}; checks: {', '.join(result['checks'])}"
         )
-        return market.name
-
-    names = await asyncio.gather(*(one(m) for m in world.big))
-    return f"holder enrolled at {' and '.join(names)} (signature, nonce, audience, trust, status, binding)"
+        names.append(market.name)
+    return f"holder enrolled at {' and '.join(names)} with signed enrolment results"
 
 
 async def authorise_agent(world: World) -> str:
-    """The holder authorises the agent (a brand-protection firm) to notify, complain and receive decisions
-    for both rights; the agent checks the credential's proof."""
-    rights = [c["id"] for c in world.holder.credentials.values()]
-    authorisation = make_authorisation(
-        world.agent.key.did, rights, ["notify", "complain", "receive-decisions"]
-    )
-    now = time.time()
-    credential = issue_authorisation_credential(
-        world.holder.key, authorisation, created=iso(now), valid_until=iso(now + 90 * 86400)
-    )
-    result = verify_credential(credential, now=datetime.now(UTC), require_status=False)
-    if not result.valid:
-        raise DemoError(f"the agent cannot verify its authorisation: {result.codes}")
-    world.agent.credentials["authorisation"] = credential
-    world.note(
-        f"authorisation {credential['id']} for {world.agent.name}, valid until {credential['validUntil']}"
-    )
-    return f"{world.agent.name} may notify, complain and receive decisions for {len(rights)} rights (90 days)"
+    """The holder authorises the agent (a brand-protection firm, trust-listed as a trusted flagger) for both
+    rights; the agent's wallet takes in the authorisation and the right credentials it names."""
+    holder, agent = world.holder.open(), world.agent.open()
+    until = datetime.fromtimestamp(now() + 90 * 86400, UTC).date().isoformat()
+    credential = ops.authorise(holder, agent=agent.did, until=until, now=now())
+    kinds = [ops.import_credential(agent, credential, now())]
+    kinds += [ops.import_credential(agent, right, now()) for right in holder.rights()]
+    world.facts["authorisation"] = credential["id"]
+    actions = credential["credentialSubject"].get("actions", [])
+    world.note(f"authorisation {short(credential['id'], 30)} until {credential['validUntil']}: {actions}")
+    world.note(f"{world.agent.name}'s wallet took in: {', '.join(kinds)}")
+    return f"{world.agent.name} may act for {len(holder.rights())} rights until {until}"
+
+
+async def wait_for(what: str, check: Any, timeout: float = 20.0, interval: float = 0.1) -> float:
+    """Poll the async predicate ``check`` until it holds (bounded); returns the seconds it took."""
+    started = time.monotonic()
+    while True:
+        if await check():
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise DemoError(f"{what}: not within {timeout:.0f}s")
+        await asyncio.sleep(interval)
+
+
+async def holds(world: World, node: Node, object_id: str) -> bool:
+    answer = await world.api.request("GET", f"{node.url}/objects/{object_id}")
+    return answer.status == 200
 
 
 async def revoke_right(world: World) -> str:
-    """The DK office revokes the holder's DK credential; a marketplace refuses a new enrolment with it."""
+    """The DK office revokes the holder's DK credential (a new status list version, also kept as an
+    object); a marketplace refuses a new enrolment with it."""
     dk = world.offices[1]
-    credential = world.holder.credentials[DK_NUMBER]
+    holder = world.holder.open()
+    credential_id = world.facts[f"credential:{DK_NUMBER}"]
+    credential = holder.credential(credential_id)
+    assert credential is not None
     revoked = await world.api.json(
-        "POST", f"{dk.url}/admin/revocations", json_body={"credential": credential["id"]}, token=dk.token
+        "POST", f"{dk.url}/admin/revocations", json_body={"credential": credential_id}, token=dk.token
     )
-    status_url = credential["credentialStatus"]["statusListCredential"]
-    listed = await world.api.expect("GET", status_url)
+    listed = await world.api.expect("GET", credential["credentialStatus"]["statusListCredential"])
     list_id = hashlib.sha256(listed.body).hexdigest()
-    world.facts["status_list_object"] = list_id
+    if not await holds(world, dk, list_id):
+        raise DemoError(f"{dk.name} does not hold its status list version as object {list_id}")
+    world.facts["status-list"] = list_id
     world.note(
-        f"{dk.name}: revoked {revoked['credential']} (index {revoked['status_index']}), "
-        f"status list version {revoked['version']} = object {list_id[:16]}..."
+        f"{dk.name}: revoked {short(credential_id, 30)} (index {revoked['status_index']}); "
+        f"status list version {revoked['version']} = object {short(list_id)}"
     )
-    market = world.big[0]
-    answer = await enrol(world, world.holder, market, [credential])
-    if answer.status != 422 or answer.code != "status.revoked":
-        raise DemoError(f"{market.name} did not refuse the revoked credential: {answer.status} {answer.code}")
-    world.note(f"{market.name}: new enrolment with it -> {answer.status} {answer.code}")
-    still = await enrol(world, world.holder, market, [world.holder.credentials[EM_NUMBER]])
-    if still.status != 201:
-        raise DemoError(f"{market.name} refused the unrevoked EM credential: {still.status} {still.code}")
-    world.note(f"{market.name}: the EM credential still enrols ({still.status})")
-    return f"DK credential revoked (list version {revoked['version']}); new enrolment refused: status.revoked"
+    market = world.big[1]
+    try:
+        await ops.enrol(holder, world.api.session, market.url, now(), rights=[credential_id])
+    except WalletError as exc:
+        if exc.code != "status.revoked":
+            raise
+        world.note(f"{market.name}: new enrolment with the DK credential -> {exc.code}")
+    else:
+        raise DemoError(f"{market.name} enrolled the holder with a revoked credential")
+    world.facts["status-list-version"] = revoked["version"]
+    return (
+        f"DK credential revoked (status list v{revoked['version']}); a new enrolment with it: status.revoked"
+    )
+
+
+async def spread_status(world: World) -> str:
+    """The new status list version is an object; gossip carries it to every marketplace."""
+    list_id = world.facts["status-list"]
+
+    async def everywhere() -> bool:
+        return all(await asyncio.gather(*(holds(world, m, list_id) for m in world.markets)))
+
+    took = await wait_for(f"status list object {short(list_id)} reaching every marketplace", everywhere)
+    version = world.facts["status-list-version"]
+    return f"status list v{version} held by all {len(world.markets)} marketplaces {took:.2f}s after revoking"
+
+
+def credential_of(world: World, number: str) -> dict[str, Any]:
+    found = world.holder.open().credential(world.facts[f"credential:{number}"])
+    if found is None:
+        raise DemoError(f"the holder's wallet lost credential {number}")
+    return found

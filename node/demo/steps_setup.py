@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from protocol.messages import verify_message
 
 from ..keystore import save_key
+from ..wallet import Wallet
 from .procs import DemoError, run_cli, spawn_node, wait_ready
 from .steps_rights import iso
 from .world import EM_NUMBER, EXAMPLES, Node, World, dk_register_csv
@@ -30,8 +31,7 @@ async def start_nodes(world: World) -> str:
     root_dir.mkdir(parents=True, exist_ok=True)
     save_key(root_dir / "root.key", world.root)
     for party in (world.holder, world.agent):
-        party.dir.mkdir(parents=True, exist_ok=True)
-        save_key(party.dir / "wallet.key", party.key)
+        party.wallet = Wallet.create(party.dir, key=party.key)
 
     async def init(node: Node) -> None:
         result = await run_cli(
@@ -52,6 +52,7 @@ async def start_nodes(world: World) -> str:
         )
         if not node.did:
             raise DemoError(f"`rightsmesh init` for {node.name} printed no DID")
+        _tune(node.dir / "config.toml")
 
     await asyncio.gather(*(init(n) for n in world.nodes))
     for node in world.nodes:
@@ -72,15 +73,38 @@ async def start_nodes(world: World) -> str:
         scope = market_paths if feature in ("notices", "match") else paths
         if all(any(p == path or p.startswith(path + "/") for p in s) for s in scope):
             world.features.add(feature)
+    if "gossip" in world.features and {"notice", "decision"} <= _gossiped_kinds():
+        world.features.add("gossip-notices")
     ui = await world.api.request("GET", f"{world.markets[0].url}/ui")
     if ui.status != 404:
         world.features.add("ui")
-    if importlib.util.find_spec("node.wallet") is not None:
-        world.features.add("wallet")
     return (
         f"{len(world.nodes)} nodes up ({len(world.offices)} offices, {len(world.big)} big and "
         f"{len(world.small)} small marketplaces); root key and 2 wallets created"
     )
+
+
+# A demo wants catch-up in about a second, not the production default (config keys: specs/node-api.md).
+DEMO_SETTINGS = {"gossip_interval": "1.0", "gossip_timeout": "2.0"}
+
+
+def _tune(config: Path) -> None:
+    """Replace the gossip timing lines ``rightsmesh init`` wrote (config.toml is flat ``key = value``)."""
+    lines = config.read_text("utf-8").splitlines()
+    lines = [
+        f"{line.split('=', 1)[0].strip()} = {DEMO_SETTINGS[line.split('=', 1)[0].strip()]}"
+        if line.split("=", 1)[0].strip() in DEMO_SETTINGS
+        else line
+        for line in lines
+    ]
+    config.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _gossiped_kinds() -> frozenset[str]:
+    """The kinds this build's gossip carries (the nodes run the same code)."""
+    from ..gossip.index import GOSSIPED_KINDS
+
+    return GOSSIPED_KINDS
 
 
 def _entries(world: World, now: int) -> list[dict[str, Any]]:
@@ -95,7 +119,7 @@ def _entries(world: World, now: int) -> list[dict[str, Any]]:
         }
 
     entries = [entry(n.did, n.cast.role, n.name, n.cast.jurisdiction) for n in world.nodes]
-    entries.append(entry(world.agent.key.did, "trusted-flagger", world.agent.name, "EU"))
+    entries.append(entry(world.agent.did, "trusted-flagger", world.agent.name, "EU"))
     return entries
 
 

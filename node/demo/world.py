@@ -16,6 +16,7 @@ from typing import Any
 
 from protocol.keys import KeyPair
 
+from ..wallet import Wallet
 from .client import Api
 from .procs import NodeProcess
 
@@ -72,12 +73,21 @@ class Node:
 
 @dataclass
 class Party:
-    """A wallet owner (holder or agent): a key and what it received."""
+    """A wallet owner (holder or agent): its wallet directory (node/wallet), created by the first step."""
 
     name: str
     dir: Path
     key: KeyPair
-    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wallet: Wallet | None = None
+
+    @property
+    def did(self) -> str:
+        return self.key.did
+
+    def open(self) -> Wallet:
+        if self.wallet is None:
+            raise RuntimeError(f"{self.name}'s wallet is not created yet")
+        return self.wallet
 
 
 @dataclass
