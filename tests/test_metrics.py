@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -176,3 +177,33 @@ def test_rightsmesh_run_logs_json_lines(tmp_path: Path) -> None:
     assert len(access) >= 2
     assert all(line["status"] == 200 and len(line["request_id"]) == 16 for line in access)
     assert any(line["msg"] == "database closed" for line in lines)
+
+
+async def test_gossip_path_counts_objects_rounds_and_bytes(tmp_path: Path) -> None:
+    """Two live nodes: an object posted at one reaches the other by gossip, and both count it."""
+    import aiohttp
+
+    from tests.gossip_fixtures import post_object, root_trust_list, start_live, wait_for
+
+    a = await start_live(tmp_path, "a", seed=21)
+    b = await start_live(tmp_path, "b", seed=22, peers=[a.url])
+    try:
+        raw = root_trust_list(1)
+        async with aiohttp.ClientSession() as session:
+            assert await post_object(session, a, raw) == 201
+            assert await wait_for(lambda: hashlib.sha256(raw).hexdigest() in b.ids())
+            async with session.get(b.url + "/metrics") as resp:
+                metrics = samples(await resp.text())
+            async with session.get(a.url + "/metrics") as resp:
+                at_a = samples(await resp.text())
+    finally:
+        await b.stop()
+        await a.stop()
+    accepted = "rightsmesh_objects_accepted_total"
+    assert value(metrics, accepted, kind="trust-list", source="gossip", outcome="accepted") == 1
+    assert value(at_a, accepted, kind="trust-list", source="api", outcome="accepted") == 1
+    traffic = sum(v for (name, _), v in (metrics | at_a).items() if name == "rightsmesh_gossip_bytes_total")
+    assert traffic > len(raw)
+    rounds = [k for k in (metrics | at_a) if k[0] == "rightsmesh_gossip_rounds_total"]
+    assert rounds
+    assert any(name == "rightsmesh_peers" for name, _ in metrics)

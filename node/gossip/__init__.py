@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -31,16 +30,10 @@ def setup(app: web.Application) -> None:
     if PEER_AUTH not in app:
         setup_peer_auth(app)
     app[GOSSIP] = engine = GossipEngine(app)
-    set_peer_states(app, lambda: peer_states(engine))
+    set_peer_states(app, engine.peer_states)
     app.router.add_routes(routes)
     app[ENDPOINTS]["peer_hello"] = "/peer/hello"
     app.cleanup_ctx.append(_engine_ctx)
-
-
-def peer_states(engine: GossipEngine) -> dict[str, int]:
-    """How many known peers are in each state (new, active, backing-off, banned), for /metrics."""
-    now = engine.now()
-    return dict(Counter(str(engine.peers.get(p.key, now).state) for p in engine.peers))
 
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -45,6 +45,7 @@ from protocol.ratelimit import GossipLimits
 from ..appkeys import CLIENT, CLOCK, CONFIG, DESCRIPTOR, NODE_KEY, OBJECTS
 from ..errors import NodeError
 from ..ingest import Refused, accept_object, check_message, check_object, is_json_credential
+from ..metrics import gossip_bytes, gossip_round, kind_of, object_outcome
 from .client import Caller, PeerCallError, PeerLink
 from .index import ReconcileIndex
 from .peerstore import StoredPeerTable, load_peers, save_peers
@@ -232,6 +233,7 @@ class GossipEngine:
         url = self._url(did)
         if url is None or self.caller is None or self.peers.is_refused(did, self.now()):
             raise PeerCallError(0, "no usable URL for this peer", unavailable=False)
+        gossip_bytes(self.app, "sent", len(body))
         try:
             answer = await self.caller.post(url, path, body, content_type)
         except PeerCallError as exc:
@@ -239,6 +241,7 @@ class GossipEngine:
                 self.peers.record_failure(did, self.now(), self.rng.random())
                 self.drop_from_view(did)
             raise
+        gossip_bytes(self.app, "received", len(answer))
         self.peers.record_contact(did, self.now())
         return answer
 
@@ -254,9 +257,12 @@ class GossipEngine:
                 answer = await self.call(did, f"/peer/{op}", encode_list(ids), CBOR_TYPE)
                 raws = decode_list(answer, self.config.max_body)
                 await self.receive(did, [(raw, 0, "") for raw in raws], solicited=True)
+            gossip_round(self.app, op)
         except PeerCallError as exc:
+            gossip_round(self.app, op, "error")
             log.info("gossip %s to %s: %s", op, did, exc)
         except ProtocolError as exc:  # a malformed answer
+            gossip_round(self.app, op, "bad-answer")
             self.penalise(did)
             log.info("gossip %s from %s: bad answer %s", op, did, exc.code)
 
@@ -303,6 +309,7 @@ class GossipEngine:
             item_id = bytes.fromhex(id_hex)
             if self.store.has(id_hex):
                 result.known += 1
+                object_outcome(self.app, kind_of(raw), "duplicate", source="gossip")
                 events.append(self._received(did, item_id, 0, solicited, hops, root, known=True))
                 continue
             try:
@@ -318,6 +325,7 @@ class GossipEngine:
                 finally:
                     self._receiving = False
             except (ProtocolError, Refused) as exc:
+                object_outcome(self.app, kind_of(raw), "rejected", exc.code, source="gossip")
                 events.append(ObjectRejected(did, item_id))
                 if exc.code in HARMLESS:
                     result.ignored += 1
@@ -327,6 +335,8 @@ class GossipEngine:
                     log.info("invalid object %s from %s: %s", id_hex[:12], did, exc.code)
                 continue
             result.stored += ingested.inserted
+            outcome = "accepted" if ingested.inserted else "duplicate"
+            object_outcome(self.app, ingested.kind, outcome, source="gossip")
             self.index.add(ingested.id, ingested.kind, ingested.created, ingested.expires, now)
             if checked.kind == "node-descriptor" and checked.message is not None:
                 self.learn_descriptor(checked.message.signer, checked.message.payload.get("url"))

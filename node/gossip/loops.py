@@ -16,6 +16,7 @@ import logging
 from protocol.errors import ProtocolError
 from protocol.reconcile import Reconciler
 
+from ..metrics import gossip_round
 from .client import PeerCallError
 from .engine import GossipEngine
 from .wire import CBOR_TYPE, RECONCILE_TYPE, decode_list, encode_list
@@ -111,11 +112,13 @@ async def reconcile_loop(engine: GossipEngine) -> None:
                 target = await pick_peer(engine)
             if target is not None:
                 stored, pushed = await reconcile_with(engine, target)
+                gossip_round(engine.app, "reconcile")
                 if stored or pushed:
                     log.info("reconciled with %s: %d fetched, %d pushed", target, stored, pushed)
         except asyncio.CancelledError:
             raise
         except (PeerCallError, ProtocolError) as exc:
+            gossip_round(engine.app, "reconcile", "error")
             log.info("reconciliation with %s failed: %s", target, exc)
         except Exception:
             log.exception("reconciliation with %s failed", target)
