@@ -65,6 +65,8 @@ class NodeConfig:
     gossip_timeout: float = DEFAULT_GOSSIP_TIMEOUT
     # Federated search (node/search): seconds each office gets to answer GET /search/rights.
     search_timeout: float = DEFAULT_SEARCH_TIMEOUT
+    # Processes that verify signatures of objects from peers (node/batch_check.py); 0 = in process.
+    verify_workers: int = 0
 
     @property
     def key_path(self) -> Path:
@@ -135,6 +137,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "gossip_view": int,
     "gossip_timeout": (int, float),
     "search_timeout": (int, float),
+    "verify_workers": int,
 }
 _REQUIRED = ("role", "name", "host", "port")
 _GOSSIP_KEYS = ("gossip_interval", "gossip_fanout", "gossip_view", "gossip_timeout")
@@ -175,6 +178,9 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
     for key, value in numbers.items():
         if value <= 0:
             raise ConfigError("config.range", f"{key} must be positive")
+    workers = data.get("verify_workers", 0)
+    if not 0 <= workers <= 64:
+        raise ConfigError("config.range", "verify_workers must be between 0 and 64")
     synchronous = data.get("sqlite_synchronous", "full")
     if synchronous not in ("full", "normal"):
         raise ConfigError("config.sqlite-synchronous", "sqlite_synchronous is 'full' or 'normal'")
@@ -198,6 +204,7 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
         gossip_view=int(numbers.get("gossip_view", DEFAULT_GOSSIP_VIEW)),
         gossip_timeout=float(numbers.get("gossip_timeout", DEFAULT_GOSSIP_TIMEOUT)),
         search_timeout=float(numbers.get("search_timeout", DEFAULT_SEARCH_TIMEOUT)),
+        verify_workers=workers,
     )
 
 
@@ -248,6 +255,7 @@ def render_config(config: NodeConfig) -> str:
         "gossip_view": config.gossip_view,
         "gossip_timeout": config.gossip_timeout,
         "search_timeout": config.search_timeout,
+        "verify_workers": config.verify_workers,
     }
     lines = ["# rightsmesh node configuration (keys: specs/node-api.md)"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
