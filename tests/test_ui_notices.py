@@ -122,3 +122,14 @@ async def test_decide_then_complaint_through_the_forms(market: tuple[TestClient,
         data={"action": "sideways", "facts": "x", "csrf": csrf_of(page)},
     )
     assert again.status == 422
+
+
+async def test_notice_path_is_counted_in_metrics(market: tuple[TestClient, str, str]) -> None:
+    client, by_holder, _ = market
+    await login(client)
+    page = await (await client.get(f"/ui/market/notices/{by_holder}")).text()
+    form = {"action": "no-action", "facts": "The listing is a genuine product.", "csrf": csrf_of(page)}
+    assert (await client.post(f"/ui/market/notices/{by_holder}/decision", data=form)).status == 200
+    text = await (await client.get("/metrics")).text()
+    assert 'rightsmesh_objects_accepted_total{kind="notice",outcome="accepted",source="notice"} 2.0' in text
+    assert 'rightsmesh_objects_accepted_total{kind="decision",outcome="accepted",source="notice"} 1.0' in text

@@ -33,6 +33,7 @@ from ..auth import require_admin
 from ..ingest import Checked, Refused, accept_object, check_message
 from ..marketplace import status
 from ..marketplace.keys import TRUST
+from ..metrics import object_outcome
 from ..notice_accept import held_credentials
 from ..problems import Problem, read_body, read_json
 from ..storage.db import transaction
@@ -69,7 +70,10 @@ def _accept(request: web.Request, checked: Checked) -> tuple[str, bool]:
     try:
         ingested = accept_object(request.app[CONFIG], request.app[OBJECTS], checked, now(request))
     except Refused as exc:
+        object_outcome(request.app, checked.kind, "rejected", exc.code, source="notice")
         raise Problem(REFUSAL_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+    outcome = "accepted" if ingested.inserted else "duplicate"
+    object_outcome(request.app, ingested.kind, outcome, source="notice")
     return ingested.id, ingested.inserted
 
 
