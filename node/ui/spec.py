@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-_HTML = {"text/html": {}}
+_HTML: dict[str, Any] = {"text/html": {}}
 _LOGIN = {"303": {"description": "no dashboard session: redirect to /ui/login"}}
 _FORM_ERRORS = {
     "403": {"description": "CSRF token missing or stale (HTML page)", "content": _HTML},
