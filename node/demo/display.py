@@ -3,6 +3,7 @@ and the dashboard URLs. Simple ANSI colours when the output is a terminal, plain
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -18,7 +19,8 @@ class Display:
     def __init__(self, out: TextIO | None = None, *, quiet: bool = False, colour: bool | None = None) -> None:
         self.out = out or sys.stdout
         self.quiet = quiet
-        self.tty = self.out.isatty() if colour is None else colour
+        # Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+        self.tty = (self.out.isatty() and not os.environ.get("NO_COLOR")) if colour is None else colour
 
     def _paint(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.tty else text

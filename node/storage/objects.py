@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,11 @@ class ObjectMeta:
         )
 
 
+_LISTENERS: weakref.WeakKeyDictionary[
+    sqlite_utils.Database, list[Callable[[str, str, int, int | None], None]]
+] = weakref.WeakKeyDictionary()
+
+
 class ObjectStore:
     """Signed objects in the ``objects`` and ``object_fields`` tables of one database."""
 
@@ -52,7 +58,9 @@ class ObjectStore:
         self.db = db
         # Called as listener(id_hex, kind, created, expires) after each insert (gossip announces new
         # objects); a listener must not raise and must tolerate a later rollback of the insert.
-        self.on_insert: list[Callable[[str, str, int, int | None], None]] = []
+        # Shared by every ObjectStore over the same database object, so an insert made through a store
+        # a role module opened itself (e.g. the office's status list versions) is announced too.
+        self.on_insert: list[Callable[[str, str, int, int | None], None]] = _LISTENERS.setdefault(db, [])
 
     def put(
         self,
