@@ -77,6 +77,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--any", action="store_true", help="target any marketplace (named ones can read the contact)"
     )
+    p.add_argument(
+        "--gossip-only",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a named --marketplace not sent to directly: it receives the notice by gossip",
+    )
     p.add_argument("--right", action="append", default=[], help="right credential id (default: all held)")
     p.add_argument("--name", help="notifier name (overrides the file)")
     p.add_argument("--email", help="notifier e-mail (overrides the file)")
@@ -200,7 +207,9 @@ def cmd_notify(args: argparse.Namespace) -> int:
     if args.right:
         spec = replace(spec, rights=tuple(args.right))
     notice_id, deliveries = _online(
-        lambda s: ops.notify(wallet, s, spec, args.marketplace, _now(), any_marketplace=args.any)
+        lambda s: ops.notify(
+            wallet, s, spec, args.marketplace, _now(), any_marketplace=args.any, gossip_only=args.gossip_only
+        )
     )
     _print({"notice": notice_id, "deliveries": [asdict(d) for d in deliveries]})
     return EXIT_INVALID if any(d.error for d in deliveries) else EXIT_OK

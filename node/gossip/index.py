@@ -14,7 +14,20 @@ from protocol.reconcile_store import MemoryStore
 
 from ..storage.objects import ObjectStore
 
-GOSSIPED_KINDS = frozenset({"trust-list", "node-descriptor", "status-list"})
+GOSSIPED_KINDS = frozenset(
+    {
+        "trust-list",
+        "node-descriptor",
+        "status-list",
+        # the notice lifecycle (issue 6): credentials that notices reference, then the messages
+        "credential",
+        "notice",
+        "receipt",
+        "decision",
+        "complaint",
+        "marketplace-profile",
+    }
+)
 
 
 class ReconcileIndex:

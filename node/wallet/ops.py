@@ -307,9 +307,13 @@ async def notify(
     now: int,
     *,
     any_marketplace: bool = False,
+    gossip_only: Sequence[str] = (),
 ) -> tuple[str, list[Delivery]]:
     """Build one notice for the named marketplaces (or ``any``, readable by them), seal the contact to
-    each, sign, send the referenced credentials and the notice to each, and keep the receipts."""
+    each, sign, send the referenced credentials (with their issuers' current status lists) and the
+    notice to each, and keep the receipts. Marketplaces in ``gossip_only`` are named and can read the
+    contact but are not sent anything: the notice reaches them by gossip (their receipt comes back
+    with ``status``)."""
     if not marketplace_urls:
         raise WalletError("wallet.no-marketplace", "name at least one marketplace URL")
     infos = [await describe(session, url, now) for url in marketplace_urls]
@@ -337,10 +341,33 @@ async def notify(
     raw = sign_message(wallet.key, "notice", payload)
     notice_id = wallet.add_notice(raw, {i.did: i.url for i in infos})
     references = [wallet.credential(r) for r in rights] + ([grant] if grant else [])
+    lists = await _status_lists(session, [r for r in references if r is not None])
+    skip = {u.rstrip("/") for u in gossip_only}
     deliveries = []
     for info in infos:
-        deliveries.append(await _deliver(wallet, session, info, raw, notice_id, references, now))
+        if info.url in skip:
+            deliveries.append(Delivery(info.did, info.url, notice_id, error=None))
+            continue
+        deliveries.append(await _deliver(wallet, session, info, raw, notice_id, [*lists, *references], now))
     return notice_id, deliveries
+
+
+async def _status_lists(
+    session: aiohttp.ClientSession, documents: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The current status lists of the credentials relied on, fetched from their issuers, so that every
+    node the notice reaches (directly or by gossip) can check revocation from what it holds."""
+    out = []
+    for document in documents:
+        entry = document.get("credentialStatus")
+        url = entry.get("statusListCredential") if isinstance(entry, dict) else None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            continue
+        try:
+            out.append(await _call(session, "GET", url))
+        except WalletError:
+            continue  # the marketplace fetches it itself; gossip peers may lack it until the office is back
+    return out
 
 
 async def _deliver(
@@ -354,7 +381,8 @@ async def _deliver(
 ) -> Delivery:
     try:
         for document in references:
-            await _call(session, "POST", info.url + "/objects", json=document)
+            # 409: the node already holds a newer status list (a revocation learnt earlier): fine
+            await _call(session, "POST", info.url + "/objects", json=document, ok=(200, 201, 409))
         answer = await _call(
             session, "POST", info.url + "/notices", data=raw, headers={"Content-Type": "application/cose"}
         )
