@@ -1,0 +1,165 @@
+"""``rightsmesh demo``: the whole story end to end as a real subprocess, its failure path, and the
+runner's outcome rules (failed, skipped, not built) on steps that really fail."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.demo.display import Display
+from node.demo.procs import DemoError
+from node.demo.runner import FAILED, NOT_BUILT, OK, SKIPPED, Step, run_story, succeeded
+from node.demo.story import STEP_NAMES
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_TIMEOUT = 240  # the demo itself must finish within 2 minutes; the bound leaves room on a busy machine
+# Steps whose parts are built in every tree this test runs in: they must succeed.
+CORE_STEPS = (
+    "start", "trust-list", "register", "profiles", "issuance", "enrolment", "authorise", "revocation",
+)
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "node.cli", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT,
+        cwd=REPO,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def summary_rows(stdout: str) -> dict[str, str]:
+    """step name -> result, from the summary table."""
+    lines = stdout.split("\nSummary\n", 1)[1].splitlines()
+    rows = {}
+    for line in lines[2:]:
+        if not line.strip() or line.startswith("demo:"):
+            break
+        name, rest = line.split(None, 1)
+        rows[name] = "not built" if rest.startswith("not built") else rest.split()[0]
+    return rows
+
+
+def leftover_processes(base: Path) -> list[int]:
+    """Processes whose command line names a directory under ``base`` (the demo's nodes)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if str(base) in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    base = tmp_path / "demo"
+    result = run_demo("--dir", str(base), "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = summary_rows(result.stdout)
+    assert list(rows) == list(STEP_NAMES)
+    assert all(rows[name] == OK for name in CORE_STEPS), rows
+    assert all(status in (OK, NOT_BUILT) for status in rows.values()), rows
+    assert "0 failed" in result.stdout
+    for node in ("office-em", "office-dk", "bazaar-nord", "mercato-sud", "kiosk-est", "atelier-ouest"):
+        assert f"/ui   admin token: {base / node / 'admin.token'}" in result.stdout
+    assert leftover_processes(base) == []
+
+
+@pytest.mark.slow
+def test_demo_failure_path(tmp_path: Path) -> None:
+    """--fail-at makes a step fail: the error is printed, the steps built on it are skipped, the others
+    still run, every node process is stopped, and the exit code is 1."""
+    base = tmp_path / "demo"
+    result = run_demo("--dir", str(base), "--quiet", "--fail-at", "issuance")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "error: step issuance failed: forced failure (--fail-at issuance)" in result.stderr
+    rows = summary_rows(result.stdout)
+    assert rows["issuance"] == FAILED
+    assert rows["start"] == rows["register"] == OK
+    assert rows["enrolment"] == rows["authorise"] == SKIPPED
+    assert f"node logs kept in {base}" in result.stdout
+    assert (base / "office-em" / "node.log").exists()
+    assert leftover_processes(base) == []
+
+
+def test_demo_refuses_unknown_step_and_nonempty_dir(tmp_path: Path) -> None:
+    assert run_demo("--fail-at", "no-such-step").returncode == 2
+    (tmp_path / "x").write_text("")
+    result = run_demo("--dir", str(tmp_path))
+    assert result.returncode == 2 and "not empty" in result.stdout
+
+
+class FakeWorld:
+    """The runner only touches ``features`` and ``notes``."""
+
+    def __init__(self, features: set[str]) -> None:
+        self.features = features
+        self.notes: list[str] = []
+
+
+def test_runner_outcomes() -> None:
+    ran: list[str] = []
+
+    async def fine(world: Any) -> str:
+        ran.append("fine")
+        world.notes.append("a note")
+        return "done"
+
+    async def broken(world: Any) -> str:
+        ran.append("broken")
+        raise DemoError("the node answered 422 schema.x")
+
+    async def buggy(world: Any) -> str:
+        ran.append("buggy")
+        return str({}["missing"])
+
+    async def never(world: Any) -> str:
+        ran.append("never")
+        return "should not run"
+
+    steps = [
+        Step("a", "A", fine),
+        Step("b", "B", broken, after=("a",)),
+        Step("c", "C", never, after=("b",)),
+        Step("d", "D", fine, after=("a",)),
+        Step("e", "E", never, needs=("absent",)),
+        Step("f", "F", buggy),
+    ]
+    out = io.StringIO()
+    results = asyncio.run(run_story(FakeWorld({"present"}), steps, Display(out)))  # type: ignore[arg-type]
+    assert [r.status for r in results] == [OK, FAILED, SKIPPED, OK, NOT_BUILT, FAILED]
+    assert ran == ["fine", "broken", "fine", "buggy"]
+    assert results[1].detail == "the node answered 422 schema.x"
+    assert results[2].detail == "needs step b"
+    assert results[4].detail.startswith("not built yet: absent")
+    assert results[5].detail.startswith("KeyError: 'missing'")
+    assert not succeeded(results)
+    text = out.getvalue()
+    assert "a note" in text and "\033[" not in text  # not a terminal: plain text
+
+
+def test_runner_fail_at_and_summary() -> None:
+    async def fine(world: Any) -> str:
+        return "done"
+
+    steps = [Step("a", "A", fine), Step("b", "B", fine, after=("a",))]
+    results = asyncio.run(run_story(FakeWorld(set()), steps, Display(io.StringIO()), fail_at="a"))  # type: ignore[arg-type]
+    assert [r.status for r in results] == [FAILED, SKIPPED]
+    assert results[0].detail == "forced failure (--fail-at a)"
+    out = io.StringIO()
+    Display(out).summary(results, 1.5)
+    assert "demo: 0 ok, 1 failed, 0 not built yet, 1 skipped in 1.5s" in out.getvalue()
