@@ -1,0 +1,238 @@
+"""The wallet library and CLI: directory and key handling, authorisations, imports, notify and status
+against an in-process marketplace (real app on a test server), and the refusals, each with its code."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from node.app import create_app
+from node.errors import ConfigError
+from node.wallet import NoticeSpec, Wallet, WalletError, ops
+from protocol.authorisation import issue_authorisation_credential, make_authorisation
+from protocol.keys import KeyPair
+from protocol.messages import sign_message
+from protocol.notice import NoticeItem
+from protocol.sealed import Contact
+from protocol.status_list import new_status_list
+from protocol.trust_list import sign_trust_list
+from protocol.verify import verify_credential
+from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, make_config
+from tests.nodeproc import run_cli
+from tests.test_notices_api import OFFICE, FakeOffice, iso, right_credential
+
+AGENT = KeyPair.from_seed(bytes([41]) * 32)
+HOLDER = KeyPair.from_seed(bytes([32]) * 32)  # the subject of tests.test_notices_api.right_credential
+SPEC = NoticeSpec(
+    explanation="The listed sneakers bear our registered word mark but are not genuine.",
+    items=(NoticeItem("https://shop.example/item/123", "123", "seller-9"),),
+    contact=Contact("Ana Holder", "ana@brand.example"),
+)
+
+
+@pytest.fixture
+async def office(aiohttp_server: Any) -> FakeOffice:
+    fake = FakeOffice()
+    server: TestServer = await aiohttp_server(fake.app)
+    fake.url = str(server.make_url("/status/1"))
+    fake.publish(new_status_list(fake.url, OFFICE.did, "revocation"))
+    return fake
+
+
+@pytest.fixture
+async def market(aiohttp_server: Any, tmp_path: Path) -> str:
+    (tmp_path / "node").mkdir()
+    app = create_app(make_config(tmp_path / "node", role="marketplace"), NODE, TOKEN, clock=FakeClock())
+    server: TestServer = await aiohttp_server(app)
+    entries = [
+        {
+            "did": did,
+            "role": role,
+            "name": role,
+            "jurisdiction": "EU",
+            "valid_from": NOW - 86400,
+            "valid_until": NOW + 365 * 86400,
+        }
+        for did, role in ((OFFICE.did, "office"), (NODE.did, "marketplace"))
+    ]
+    trust = sign_trust_list(ROOT, entries, sequence=1, created=NOW - 60)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            str(server.make_url("/objects")), data=trust, headers={"Content-Type": "application/cose"}
+        ) as resp,
+    ):
+        assert resp.status == 201
+    return str(server.make_url("")).rstrip("/")
+
+
+def holder_wallet(tmp_path: Path, office: FakeOffice) -> Wallet:
+    wallet = Wallet.create(tmp_path / "holder", key=HOLDER)
+    wallet.add_credential(right_credential(office))
+    return wallet
+
+
+def test_new_wallet_files_and_passphrase(tmp_path: Path) -> None:
+    wallet = Wallet.create(tmp_path / "w", passphrase="correct horse")
+    assert stat.S_IMODE((tmp_path / "w" / "wallet.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "w").stat().st_mode) == 0o700
+    with pytest.raises(ConfigError) as exc:
+        Wallet.create(tmp_path / "w")
+    assert exc.value.code == "wallet.exists"
+    with pytest.raises(ConfigError) as exc:
+        Wallet.open(tmp_path / "w")
+    assert exc.value.code == "config.passphrase-required"
+    with pytest.raises(ConfigError) as exc:
+        Wallet.open(tmp_path / "w", passphrase="wrong")
+    assert exc.value.code == "config.passphrase-wrong"
+    assert Wallet.open(tmp_path / "w", passphrase="correct horse").did == wallet.did
+    with pytest.raises(ConfigError) as exc:
+        Wallet.open(tmp_path / "nothing")
+    assert exc.value.code == "wallet.missing"
+
+
+def test_authorise_and_import(tmp_path: Path, office: FakeOffice) -> None:
+    holder = holder_wallet(tmp_path, office)
+    right = holder.rights()[0]["id"]
+    with pytest.raises(WalletError) as exc:
+        ops.authorise(holder, agent=AGENT.did, until="2099-01-01", now=NOW, rights=["urn:x:other"])
+    assert exc.value.code == "wallet.unknown-right"
+    grant = ops.authorise(holder, agent=AGENT.did, until="2099-01-01", now=NOW)
+    assert grant["credentialSubject"]["authorisedRights"] == [right]
+    assert grant["validUntil"] == "2099-01-01T23:59:59Z"
+    assert verify_credential(grant, now=datetime.fromtimestamp(NOW, UTC)).valid
+    agent = Wallet.create(tmp_path / "agent", key=AGENT)
+    assert ops.import_credential(agent, grant, NOW) == "AgentAuthorisationCredential"
+    assert ops.import_credential(agent, holder.rights()[0], NOW) == "IPRightCredential"
+    assert [g["id"] for g in agent.authorisations(received=True)] == [grant["id"]]
+    other = Wallet.create(tmp_path / "other")
+    with pytest.raises(WalletError) as exc:
+        ops.import_credential(other, grant, NOW)
+    assert exc.value.code == "wallet.not-mine"
+    tampered = json.loads(json.dumps(grant))
+    tampered["credentialSubject"]["authorisedActions"] = ["notify"]
+    with pytest.raises(WalletError) as exc:
+        ops.import_credential(agent, tampered, NOW)
+    assert exc.value.code == "signature.invalid"
+
+
+async def test_notify_status_complain(tmp_path: Path, office: FakeOffice, market: str) -> None:
+    holder = holder_wallet(tmp_path, office)
+    async with aiohttp.ClientSession() as session:
+        notice_id, deliveries = await ops.notify(holder, session, SPEC, [market], NOW)
+        assert [d.error for d in deliveries] == [None]
+        assert deliveries[0].marketplace == NODE.did and deliveries[0].receipt
+        assert holder.marketplaces() == {NODE.did: market}
+        status = ops.status(holder, NOW)
+        assert [s.notice for s in status] == [notice_id] and status[0].outcomes == {}
+        assert set(status[0].receipts) == {NODE.did}
+
+        async with session.post(
+            f"{market}/admin/decisions",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            json={"notice": notice_id, "action": "restrict", "decision_facts": "Counterfeit goods, removed."},
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+            decision_id = (await resp.json())["decision"]
+        assert await ops.refresh(holder, session, NOW) == 1
+        assert await ops.refresh(holder, session, NOW) == 0  # nothing new
+        outcome = ops.status(holder, NOW)[0].to_json()["marketplaces"][NODE.did]["outcome"]
+        assert outcome == {
+            "action": "restrict",
+            "decision": decision_id,
+            "superseded": [],
+            "after_complaint": False,
+        }
+
+        complaint = await ops.complain(
+            holder,
+            session,
+            decision_id=decision_id,
+            now=NOW,
+            explanation="Only part of the listings was removed; the others remain online.",
+        )
+        assert len(complaint) == 64
+        with pytest.raises(WalletError) as exc:
+            await ops.complain(holder, session, decision_id="0" * 64, now=NOW, explanation="x" * 30)
+        assert exc.value.code == "wallet.unknown-decision"
+
+
+async def test_notify_refusals(tmp_path: Path, office: FakeOffice, market: str) -> None:
+    empty = Wallet.create(tmp_path / "empty")
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(WalletError) as exc:
+            await ops.notify(empty, session, SPEC, [market], NOW)
+        assert exc.value.code == "wallet.unknown-right"
+        with pytest.raises(WalletError) as exc:
+            await ops.notify(empty, session, SPEC, [], NOW)
+        assert exc.value.code == "wallet.no-marketplace"
+        # an agent holding the right but no authorisation from its holder
+        agent = Wallet.create(tmp_path / "agent", key=AGENT)
+        agent.add_credential(right_credential(office))
+        with pytest.raises(WalletError) as exc:
+            await ops.notify(agent, session, SPEC, [market], NOW)
+        assert exc.value.code == "wallet.no-authorisation"
+        # an authorisation for another marketplace: the marketplace refuses, the wallet reports it
+        grant = issue_authorisation_credential(
+            HOLDER,
+            make_authorisation(AGENT.did, [agent.rights()[0]["id"]], ["notify"], [AGENT.did]),
+            created=iso(NOW - 10),
+            valid_until=iso(NOW + 86400),
+        )
+        agent.add_credential(grant)
+        _, deliveries = await ops.notify(agent, session, SPEC, [market], NOW)
+        assert deliveries[0].error is not None
+        assert deliveries[0].error.startswith("validity.notice.not-authorised")
+
+
+def test_forged_answers_are_not_kept(tmp_path: Path, office: FakeOffice) -> None:
+    holder = holder_wallet(tmp_path, office)
+    rogue = KeyPair.from_seed(bytes([99]) * 32)
+    forged = sign_message(rogue, "decision", {"created": NOW})
+    assert ops._keep(holder, "decision", forged, bytes(32), NOW) == 0
+    assert ops._keep(holder, "decision", b"\x00garbage", bytes(32), NOW) == 0
+    assert list((tmp_path / "holder" / "decisions").iterdir()) == []
+
+
+def test_notice_spec_from_json() -> None:
+    spec = NoticeSpec.from_json(
+        {
+            "explanation": SPEC.explanation,
+            "items": [{"url": "https://shop.example/1", "listing_id": 1}],
+            "contact": {"name": "A", "email": "a@b.example"},
+            "product": {"brand": "Acme", "phash": ["8f3c0000ffff1234"], "image_sha256": ["11" * 32]},
+        }
+    )
+    assert spec.items[0].listing_id == "1" and spec.product.phashes == (0x8F3C0000FFFF1234,)
+    with pytest.raises(WalletError) as exc:
+        NoticeSpec.from_json({"items": []})
+    assert exc.value.code == "wallet.notice-spec"
+    with pytest.raises(WalletError) as exc:
+        NoticeSpec.from_json({**{"explanation": "x", "items": []}, "evidence": ["zz"]})
+    assert exc.value.code == "wallet.notice-spec"
+
+
+def test_cli_new_list_and_errors(tmp_path: Path) -> None:
+    directory = str(tmp_path / "w")
+    created = run_cli("wallet", "new", "--dir", directory)
+    assert created.returncode == 0, created.stderr
+    did = json.loads(created.stdout)["did"]
+    listed = run_cli("wallet", "list", "--dir", directory)
+    assert listed.returncode == 0 and json.loads(listed.stdout)["did"] == did
+    again = run_cli("wallet", "new", "--dir", directory)
+    assert again.returncode == 2 and "wallet.exists" in again.stderr
+    missing = run_cli("wallet", "list", "--dir", str(tmp_path / "none"))
+    assert missing.returncode == 2 and "wallet.missing" in missing.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    imported = run_cli("wallet", "import", "--dir", directory, str(bad))
+    assert imported.returncode == 2 and "wallet.file" in imported.stderr
+    unreachable = run_cli("wallet", "enrol", "--dir", directory, "--marketplace", "http://127.0.0.1:9")
+    assert unreachable.returncode == 2 and "wallet.unreachable" in unreachable.stderr
