@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,25 @@ def trust_store(path: Path | None, roots: list[str], now: datetime) -> tuple[Tru
     trust_list = verify_trust_list(read_bytes(path), int(now.timestamp()))
     store = TrustStore.with_roots(roots or [trust_list.root])
     return store.accept(trust_list), trust_list.root
+
+
+@dataclass(frozen=True)
+class VerifyInputs:
+    """What ``credential verify`` and ``presentation verify`` read from the same options."""
+
+    now: datetime
+    document: dict[str, Any]
+    trust: TrustStore | None
+    trust_root: str | None
+    status_lists: dict[str, Mapping[str, Any]]
+
+
+def verify_inputs(args: argparse.Namespace, what: str) -> VerifyInputs:
+    """Read ``args.file`` and the options of :func:`add_verify_options` (unusable input -> ConfigError)."""
+    now = parse_moment(args.now)
+    document = read_object(args.file, what)
+    trust, root = trust_store(args.trust_list, args.trust_root, now)
+    return VerifyInputs(now, document, trust, root, status_lists(args.status_list))
 
 
 def report(result: VerificationResult, args: argparse.Namespace, trust_root: str | None) -> int:

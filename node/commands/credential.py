@@ -21,12 +21,10 @@ from ..credential_cli import (
     add_suite_option,
     add_verify_options,
     load_key,
-    parse_moment,
     read_object,
     report,
-    status_lists,
     timestamp,
-    trust_store,
+    verify_inputs,
     write_json,
 )
 from ..errors import ConfigError
@@ -101,11 +99,9 @@ def _authorise(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    now = parse_moment(args.now)
-    document = read_object(args.file, "a credential")
-    store, root = trust_store(args.trust_list, args.trust_root, now)
+    given = verify_inputs(args, "a credential")
     result = verify_credential(
-        document, now=now, trust=store, status_lists=status_lists(args.status_list),
+        given.document, now=given.now, trust=given.trust, status_lists=given.status_lists,
         require_status=not args.no_status,
     )
-    return report(result, args, root)
+    return report(result, args, given.trust_root)

@@ -19,12 +19,10 @@ from ..credential_cli import (
     add_suite_option,
     add_verify_options,
     load_key,
-    parse_moment,
     read_object,
     report,
-    status_lists,
     timestamp,
-    trust_store,
+    verify_inputs,
     write_json,
 )
 
@@ -65,12 +63,10 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    now = parse_moment(args.now)
-    document = read_object(args.file, "a presentation")
-    store, root = trust_store(args.trust_list, args.trust_root, now)
+    given = verify_inputs(args, "a presentation")
     result = verify_presentation(
-        document, challenge=args.challenge, domain=args.domain, now=now, challenges=MemoryChallengeStore(),
-        trust=store, status_lists=status_lists(args.status_list), require_status=not args.no_status,
-        action=args.action,
+        given.document, challenge=args.challenge, domain=args.domain, now=given.now,
+        challenges=MemoryChallengeStore(), trust=given.trust, status_lists=given.status_lists,
+        require_status=not args.no_status, action=args.action,
     )
-    return report(result, args, root)
+    return report(result, args, given.trust_root)

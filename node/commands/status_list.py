@@ -30,6 +30,7 @@ from ..credential_cli import (
     EXIT_INVALID,
     EXIT_VALID,
     add_key_options,
+    add_suite_option,
     load_key,
     parse_moment,
     read_object,
@@ -50,7 +51,7 @@ def register(subparsers: Any) -> None:
     new.add_argument("--url", required=True, help="where the list is published (its credential id)")
     new.add_argument("--purpose", choices=PURPOSES, default="revocation")
     new.add_argument("--size", type=int, default=MIN_ENTRIES, help=f"entries (default {MIN_ENTRIES})")
-    new.add_argument("--suite", choices=("eddsa-jcs-2022", "eddsa-rdfc-2022"), default="eddsa-jcs-2022")
+    add_suite_option(new)
     new.add_argument("--created", help="default: now")
     new.add_argument("--valid-until", help="optional end of this version's validity")
     new.add_argument("--out", required=True, type=Path)
