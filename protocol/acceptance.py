@@ -90,8 +90,17 @@ def _node_descriptor(message: SignedMessage) -> Decision:
     return Accept({"did": did, "role": str(role), "url": url})
 
 
+# Decided by protocol.notice_acceptance against the credentials, status lists, notices and decisions the
+# node holds (node/notice_accept.py gathers them); ``decide`` alone cannot, and says so.
+HOLDINGS_KINDS = frozenset({"notice", "decision", "receipt", "complaint", "marketplace-profile"})
+
+
 def decide(message: SignedMessage, state: TrustState) -> Decision:
     """Whether a node holding ``state`` may store ``message`` (already verified)."""
+    if message.kind in HOLDINGS_KINDS:
+        return Refuse(
+            "objects.needs-holdings", f"{message.kind!r} objects are decided by protocol.notice_acceptance"
+        )
     if message.kind == "trust-list":
         return _trust_list(message, state)
     if message.kind == "node-descriptor":

@@ -49,7 +49,10 @@ def test_node_descriptor_rules() -> None:
 
 
 def test_other_kinds_are_not_accepted_yet() -> None:
-    for kind in ("test", "notice", "decision"):
+    for kind in ("test", "search-result", "enrolment-result"):
         raw = sign_message(ROOT, kind, {"created": NOW})
         decision = decide(verified(raw), STATE)
         assert isinstance(decision, Refuse) and decision.code == "objects.kind-not-accepted"
+    for kind in ("notice", "decision"):  # decided with the node's holdings (protocol/notice_acceptance.py)
+        decision = decide(verified(sign_message(ROOT, kind, {"created": NOW})), STATE)
+        assert isinstance(decision, Refuse) and decision.code == "objects.needs-holdings"
