@@ -112,6 +112,11 @@ class PeerTable:
         self.self_did = self_did
         self._peers: dict[str, Peer] = {}
         self._by_url: dict[str, str] = {}  # url -> key
+        # Rows change only through _put/_remove (each bumps _version) or _refresh, which only raises a rank
+        # (score recovery, ban expiry). So a full scan's worst rank stays a lower bound until _version moves:
+        # a newcomer ranking at or below it cannot evict anyone, and is refused without another O(n) scan.
+        self._version = 0
+        self._worst: tuple[int, tuple[int, int, int, float, float]] | None = None  # (version, rank)
 
     def __len__(self) -> int:
         return len(self._peers)
@@ -249,7 +254,7 @@ class PeerTable:
     def _refresh(self, peer: Peer, now: float) -> Peer:
         """Bring score recovery and ban expiry up to ``now`` (stored, so later reads agree)."""
         changed = peer
-        if now > peer.score_at:
+        if now > peer.score_at and peer.score < self.policy.max_score:  # at the cap: nothing to gain
             gained = (now - peer.score_at) * self.policy.recovery_per_hour / 3600.0
             changed = replace(changed, score=min(self.policy.max_score, peer.score + gained), score_at=now)
         if changed.state is PeerState.BANNED and now >= changed.banned_until:
@@ -258,11 +263,12 @@ class PeerTable:
             else:
                 state = PeerState.NEW if changed.last_seen is None else PeerState.ACTIVE
             changed = replace(changed, state=state, score=self.policy.score_after_ban, score_at=now)
-        if changed != peer:
+        if changed is not peer:
             self._peers[peer.key] = changed
         return changed
 
     def _remove(self, key: str) -> None:
+        self._version += 1
         peer = self._peers.pop(key)
         if peer.url is not None and self._by_url.get(peer.url) == key:
             del self._by_url[peer.url]
@@ -275,6 +281,7 @@ class PeerTable:
 
     def _put(self, peer: Peer) -> Peer:
         """Store ``peer`` under its key, keeping the URL index in step."""
+        self._version += 1
         key = peer.key
         old = self._peers.get(key)
         stale = old.url if old is not None and old.url != peer.url else None
@@ -291,7 +298,12 @@ class PeerTable:
 
     def _make_room(self, newcomer: Peer, now: float) -> bool:
         """Evict the worst peer if it ranks strictly below ``newcomer`` (or the newcomer is pinned)."""
+        cached = self._worst
+        fresh = cached is not None and cached[0] == self._version
+        if fresh and not newcomer.pinned and cached is not None and cached[1] >= self._rank(newcomer):
+            return False
         worst = min((self._refresh(p, now) for p in list(self._peers.values())), key=self._rank)
+        self._worst = (self._version, self._rank(worst))
         if worst.pinned or (not newcomer.pinned and self._rank(worst) >= self._rank(newcomer)):
             return False
         self._remove(worst.key)
