@@ -10,10 +10,6 @@ a revoked credential it reports as verified must fail here with ``status.revoked
 from __future__ import annotations
 
 import copy
-import json
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +30,7 @@ from credential_fixtures import (
     status_list,
     trust_store,
 )
+from interop_fixtures import DI_MARKS, run_di
 
 from protocol.authorisation import authorisation_credential, make_authorisation
 from protocol.ip_right import ip_right_credential
@@ -42,15 +39,7 @@ from protocol.presentation import create_presentation, presentation
 from protocol.status_list import revoke, status_list_credential
 from protocol.verify import MemoryChallengeStore, VerificationResult, verify_credential, verify_presentation
 
-INTEROP = Path(__file__).resolve().parent / "interop"
-NODE = shutil.which("node")
-MODULES = INTEROP / "node_modules" / "@digitalbazaar" / "vc"
-
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(NODE is None, reason="node is not installed: cannot run the JavaScript reference"),
-    pytest.mark.skipif(not MODULES.is_dir(), reason=f"JavaScript packages missing: npm ci in {INTEROP}"),
-]
+pytestmark = DI_MARKS
 
 JS_NOW = "2026-06-01T12:00:00Z"
 CHALLENGE = "interop-challenge-1"
@@ -60,16 +49,6 @@ VP_CREATED = "2026-06-01T11:59:00Z"
 
 def js_key(key: KeyPair) -> dict[str, str]:
     return {"publicKeyMultibase": key.public_multibase, "secretKeyMultibase": key.private_multibase}
-
-
-def run_node(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    assert NODE is not None
-    done = subprocess.run([NODE, str(INTEROP / "di.mjs")], input=json.dumps(requests), capture_output=True,
-                          text=True, timeout=180, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    answers = json.loads(done.stdout)
-    assert isinstance(answers, list) and len(answers) == len(requests)
-    return answers
 
 
 def unsigned_documents() -> dict[str, tuple[KeyPair, dict[str, Any]]]:
@@ -125,7 +104,7 @@ def exchange() -> dict[str, Any]:
             names.append(f"sign:{suite}:{name}")
             requests.append({"op": "sign", "suite": suite, "credential": document, "key": js_key(key),
                              "created": ISSUED})
-    answers = dict(zip(names, run_node(requests), strict=True))
+    answers = dict(zip(names, run_di(requests), strict=True))
 
     second: list[str] = []
     requests = []
@@ -138,7 +117,7 @@ def exchange() -> dict[str, Any]:
             requests.append({"op": "sign", "suite": suite, "presentation": presentation(key.did, creds),
                              "key": js_key(key), "created": VP_CREATED, "challenge": CHALLENGE,
                              "domain": DOMAIN})
-    answers.update(zip(second, run_node(requests), strict=True))
+    answers.update(zip(second, run_di(requests), strict=True))
     return answers
 
 

@@ -8,27 +8,16 @@ credentials and for presentations with challenge and domain. One node process ru
 from __future__ import annotations
 
 import copy
-import json
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
+from interop_fixtures import DI_MARKS, run_di
 
 from protocol import data_integrity as di
 from protocol.errors import ProtocolError
 from protocol.keys import KeyPair
 
-INTEROP = Path(__file__).resolve().parent / "interop"
-NODE = shutil.which("node")
-MODULES = INTEROP / "node_modules" / "@digitalbazaar" / "vc"
-
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(NODE is None, reason="node is not installed: cannot run the JavaScript reference"),
-    pytest.mark.skipif(not MODULES.is_dir(), reason=f"JavaScript packages missing: npm ci in {INTEROP}"),
-]
+pytestmark = DI_MARKS
 
 ISSUER = KeyPair.from_seed(bytes(range(32)))
 HOLDER = KeyPair.from_seed(bytes(range(1, 33)))
@@ -65,16 +54,6 @@ def credential(n: int) -> dict[str, Any]:
 def presentation(credentials: list[dict[str, Any]]) -> dict[str, Any]:
     return {"@context": [V2], "type": ["VerifiablePresentation"], "holder": HOLDER.did,
             "verifiableCredential": credentials}
-
-
-def run_node(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    assert NODE is not None
-    done = subprocess.run([NODE, str(INTEROP / "di.mjs")], input=json.dumps(requests), capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads(done.stdout)
-    assert isinstance(results, list) and len(results) == len(requests)
-    return results
 
 
 def tampered(doc: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +100,7 @@ def results() -> dict[str, dict[str, Any]]:
         batch.add(f"sign-vp-{suite}", {"op": "sign", "suite": suite, "presentation": presentation(inner),
                                        "key": js_key(HOLDER), "created": CREATED, "challenge": CHALLENGE,
                                        "domain": DOMAIN})
-    answers = run_node(batch.requests)
+    answers = run_di(batch.requests)
     return {name: answers[meta["index"]] for name, meta in batch.ours.items()}
 
 
