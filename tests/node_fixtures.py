@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from node.config import NodeConfig
 from protocol.keys import KeyPair
 from protocol.messages import sign_message
 from protocol.trust_list import trust_list_payload
+from protocol.vc import format_datetime
 
 NOW = 1_790_000_000
 ROOT = KeyPair.from_seed(bytes(range(32)))
@@ -25,6 +27,20 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def iso(now: float) -> str:
+    """Unix seconds as the XSD dateTimeStamp credentials carry (``created``, ``validFrom``)."""
+    return format_datetime(datetime.fromtimestamp(int(now), UTC))
+
+
+async def problem(resp: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert an RFC 9457 problem answer with this status and code; its body."""
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/problem+json"
+    body: dict[str, Any] = await resp.json(content_type=None)
+    assert body["code"] == code, body
+    return body
 
 
 def make_config(directory: Path, role: str = "marketplace", **overrides: Any) -> NodeConfig:

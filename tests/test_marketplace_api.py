@@ -7,7 +7,6 @@ controls, so revocation and an unreachable office can be tested directly.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,7 @@ from protocol.register import parse_register, public_view
 from protocol.role_payloads import check_enrolment_result, check_profile
 from protocol.status_list import issue_status_list_credential, new_status_list, revoke
 from protocol.trust_list import sign_trust_list
-from protocol.vc import format_datetime
-from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, make_config
+from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, iso, make_config, problem
 
 REPO = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -33,10 +31,6 @@ OFFICE = KeyPair.from_seed(bytes([11]) * 32)
 WALLET = KeyPair.from_seed(bytes([12]) * 32)
 THIEF = KeyPair.from_seed(bytes([13]) * 32)
 PROFILE = json.loads((REPO / "specs" / "examples" / "marketplace-profile.json").read_text())
-
-
-def iso(now: float) -> str:
-    return format_datetime(datetime.fromtimestamp(int(now), UTC))
 
 
 class FakeOffice:
@@ -127,14 +121,6 @@ async def presentation(
     return create_presentation(
         key, [cred or credential(office)], challenge=nonce, domain=domain, created=iso(NOW)
     )
-
-
-async def problem(resp: Any, status: int, code: str) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == "application/problem+json"
-    body: dict[str, Any] = await resp.json(content_type=None)
-    assert body["code"] == code, body
-    return body
 
 
 @pytest.fixture

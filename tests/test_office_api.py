@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,13 @@ from protocol.messages import verify_message
 from protocol.register import parse_register
 from protocol.role_payloads import check_search_result
 from protocol.status_list import status_list_from_credential
-from protocol.vc import format_datetime
-from tests.node_fixtures import NODE, NOW, TOKEN, FakeClock, make_config
+from tests.node_fixtures import NODE, NOW, TOKEN, FakeClock, iso, make_config, problem
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WALLET = KeyPair.from_seed(bytes([42]) * 32)
 REGISTERED = "018003578"  # first entry of the sample register, status registered
 NOT_IN_FORCE = "018006305"  # status filed
-
-
-def iso(now: float) -> str:
-    return format_datetime(datetime.fromtimestamp(int(now), UTC))
 
 
 @pytest.fixture
@@ -45,14 +39,6 @@ async def client(aiohttp_client: Any, tmp_path: Path, clock: FakeClock) -> TestC
     parsed = parse_register((ROOT / "specs" / "examples" / "register-em.csv").read_bytes())
     store.import_entries(app[DB], (e for _, e in parsed.entries), NOW)
     return await aiohttp_client(app)
-
-
-async def problem(resp: Any, status: int, code: str) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == "application/problem+json"
-    body: dict[str, Any] = await resp.json(content_type=None)
-    assert body["code"] == code, body
-    return body
 
 
 async def offer(client: TestClient, number: str = REGISTERED, **extra: Any) -> dict[str, Any]:
