@@ -483,3 +483,20 @@ async def test_notice_by_gossip_path_lands_in_inbox(client: TestClient, office: 
     await problem(
         await client.post("/objects", data=rogue, headers=COSE), 422, "validity.untrusted-marketplace"
     )
+
+
+async def test_match_index_is_rebuilt_from_the_store_at_start(
+    aiohttp_client: Any, tmp_path: Path, client: TestClient, office: FakeOffice, clock: FakeClock
+) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    notice_id = (await file_ok(client, notice(HOLDER, cred["id"])))["notice"]
+    restarted = await aiohttp_client(
+        create_app(make_config(tmp_path, role="marketplace"), NODE, TOKEN, clock=clock)
+    )
+    resp = await restarted.post(
+        "/match", json={"listings": [{"title": "acme runners", "seller_id": "seller-9"}]}
+    )
+    matches = (await resp.json())["results"][0]["matches"]
+    assert [m["notice"] for m in matches] == [notice_id]
+    assert {r["kind"] for r in matches[0]["reasons"]} == {"brand", "seller"}
