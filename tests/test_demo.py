@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +165,27 @@ def test_runner_fail_at_and_summary() -> None:
     out = io.StringIO()
     Display(out).summary(results, 1.5)
     assert "demo: 0 ok, 1 failed, 0 not built yet, 1 skipped in 1.5s" in out.getvalue()
+
+
+@pytest.mark.slow
+def test_demo_sigterm_stops_every_node(tmp_path: Path) -> None:
+    """SIGTERM (or Ctrl-C) while nodes run: the demo stops them all and exits 130."""
+    base = tmp_path / "demo"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "demo", "--dir", str(base), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+    )
+    last = base / "atelier-ouest" / "stdout.log"
+    deadline = time.monotonic() + 60
+    while not (last.exists() and "listening on" in last.read_text()):
+        assert process.poll() is None and time.monotonic() < deadline, "the last node never started"
+        time.sleep(0.05)
+    assert leftover_processes(base) != []
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, out
+    assert "interrupted: stopping the nodes" in out
+    assert leftover_processes(base) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -65,6 +66,11 @@ async def _tell(base: Path, display: Display, options: Options, holder: list[Wor
         return await run_story(world, STEPS, display, fail_at=options.fail_at)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a supervisor, a test timeout) stops the demo like Ctrl-C: nodes are cleaned up."""
+    raise KeyboardInterrupt
+
+
 def run_demo(options: Options, out: TextIO | None = None) -> int:
     display = Display(out or sys.stdout, quiet=options.quiet)
     temporary = options.dir is None
@@ -81,6 +87,7 @@ def run_demo(options: Options, out: TextIO | None = None) -> int:
     worlds: list[World] = []
     results: list[StepResult] = []
     code = EXIT_FAILED
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         results = asyncio.run(_tell(base, display, options, worlds))
         code = EXIT_OK if succeeded(results) else EXIT_FAILED
@@ -88,6 +95,9 @@ def run_demo(options: Options, out: TextIO | None = None) -> int:
         display.line("interrupted: stopping the nodes")
         code = EXIT_INTERRUPTED
     finally:
+        # The cleanup is bounded (SIGTERM, wait, SIGKILL): let it finish whatever signal comes next.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
         world = worlds[0] if worlds else None
         processes = _processes(world)
         if results:
@@ -108,6 +118,8 @@ def run_demo(options: Options, out: TextIO | None = None) -> int:
                 shutil.rmtree(base, ignore_errors=True)
             elif code != EXIT_OK:
                 display.line(f"node logs kept in {base}/*/node.log")
+    signal.signal(signal.SIGTERM, previous)
+    signal.signal(signal.SIGINT, interrupt)
     if code == EXIT_FAILED:
         failed = next((r for r in results if r.status == "failed"), None)
         if failed is not None:

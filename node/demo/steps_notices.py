@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from typing import Any
 
 from protocol.notice import NoticeItem, Product
@@ -43,45 +44,76 @@ def notice_spec(world: World, rights: list[str], listing: str = "41077") -> Noti
 
 
 async def file_notice(world: World) -> str:
-    """The agent files ONE notice naming three marketplaces (the contact sealed to each); each answers
-    with a signed receipt that says the notifier is a trusted flagger."""
+    """The agent files ONE notice naming three marketplaces (the contact sealed to each) and sends it to
+    the first only; the other two are named but get it by gossip. The first answers with a signed
+    receipt that says the notifier is a trusted flagger (art. 22)."""
     agent = world.agent.open()
     targets = world.markets[:3]
     rights = [world.facts[f"credential:{n}"] for n in (EM_NUMBER, DK_NUMBER)]
     notice_id, deliveries = await ops.notify(
-        agent, world.api.session, notice_spec(world, rights), [m.url for m in targets], now()
+        agent,
+        world.api.session,
+        notice_spec(world, rights),
+        [m.url for m in targets],
+        now(),
+        gossip_only=[m.url for m in targets[1:]],
     )
     world.facts["notice"] = notice_id
+    world.facts["notice-sent-at"] = time.monotonic()
     failed = [d for d in deliveries if d.error]
     if failed:
         raise DemoError(f"{len(failed)} marketplaces refused the notice: {failed[0].error}")
     names = {m.did: m.name for m in world.markets}
-    for d in deliveries:
-        world.note(
-            f"{names[d.marketplace]}: receipt {short(d.receipt or '')} "
-            f"(trusted flagger: {d.trusted_flagger}, enrolled: {d.enrolled})"
-        )
-    flagged = sum(bool(d.trusted_flagger) for d in deliveries)
+    direct = [d for d in deliveries if d.receipt]
+    if [d.marketplace for d in direct] != [targets[0].did]:
+        raise DemoError(f"expected one direct delivery to {targets[0].name}, got {len(direct)}")
+    d = direct[0]
+    world.note(
+        f"{names[d.marketplace]}: sent directly; receipt {short(d.receipt or '')} "
+        f"(trusted flagger: {d.trusted_flagger}, enrolled holder's agent: {d.enrolled})"
+    )
+    world.note(f"{', '.join(m.name for m in targets[1:])}: named (contact sealed to them), not sent")
     return (
-        f"notice {short(notice_id)} named {len(targets)} marketplaces; {len(deliveries)} signed receipts, "
-        f"{flagged} marked trusted flagger"
+        f"notice {short(notice_id)} names {len(targets)} marketplaces, sent to 1; "
+        f"receipt says trusted flagger: {d.trusted_flagger}"
     )
 
 
 async def gossip_notice(world: World) -> str:
-    """The notice spreads by gossip to the nodes it was not sent to (the other small marketplace and the
-    offices): every node ends up holding the same bytes under the same id."""
+    """The notice spreads by gossip to every node (the named marketplaces it was not sent to, the never
+    notified one, the offices); the named ones sign receipts on arrival, which reach the agent's wallet."""
     notice_id = world.facts["notice"]
 
     async def everywhere() -> bool:
         return all(await asyncio.gather(*(holds(world, n, notice_id) for n in world.nodes)))
 
-    took = await wait_for("the notice reaching every node", everywhere)
+    await wait_for("the notice reaching every node", everywhere)
+    took = time.monotonic() - world.facts["notice-sent-at"]
+    world.note(f"all {len(world.nodes)} nodes hold notice {short(notice_id)} within {took:.2f}s of sending")
+    agent = world.agent.open()
+    targets = {m.did for m in world.markets[:3]}
+
+    async def receipts() -> bool:
+        await ops.refresh(agent, world.api.session, now())
+        return targets <= set(_status(world).receipts)
+
+    took_receipts = await wait_for("receipts from every named marketplace in the wallet", receipts)
+    names = {m.did: m.name for m in world.markets}
+    got = sorted(names[did] for did in _status(world).receipts)
+    world.note(f"agent's wallet holds signed receipts from {', '.join(got)} ({took_receipts:.2f}s more)")
     quiet = world.markets[3]
     inbox = await world.api.json("GET", f"{quiet.url}/admin/notices", token=quiet.token)
-    rows = inbox.get("notices", inbox) if isinstance(inbox, dict) else inbox
-    world.note(f"{quiet.name} (never notified) holds it; its inbox lists {len(rows)} notice(s)")
-    return f"notice held by all {len(world.nodes)} nodes after {took:.2f}s (sent to 3)"
+    world.note(
+        f"{quiet.name} (not named) holds it for matching; notices in its inbox: {len(inbox['notices'])}"
+    )
+    return f"notice at all {len(world.nodes)} nodes within {took:.2f}s; 3 receipts in the wallet"
+
+
+def _status(world: World) -> ops.NoticeStatus:
+    for status in ops.status(world.agent.open(), now()):
+        if status.notice == world.facts["notice"]:
+            return status
+    raise DemoError("the agent's wallet does not know the notice it sent")
 
 
 async def decide(world: World, market: Node, body: dict[str, Any]) -> dict[str, Any]:
@@ -124,12 +156,7 @@ async def decisions(world: World) -> str:
 
 def _outcomes(world: World) -> dict[str, str]:
     names = {m.did: m.name for m in world.markets}
-    found = {}
-    for status in ops.status(world.agent.open(), now()):
-        if status.notice == world.facts["notice"]:
-            for did, outcome in status.outcomes.items():
-                found[names.get(did, did)] = outcome.decision.action
-    return found
+    return {names.get(did, did): o.decision.action for did, o in _status(world).outcomes.items()}
 
 
 async def complaint(world: World) -> str:
