@@ -95,9 +95,7 @@ def build_complaint_payload(
 
 
 def complaint_from_message(message: SignedMessage) -> Complaint:
-    if message.kind != "complaint":
-        raise SchemaError("schema.complaint.wrong-kind", f"expected a complaint, got {message.kind}")
-    return parse_complaint(message.payload)
+    return parse_complaint(message.payload_of("complaint"))
 
 
 def check_complaint(

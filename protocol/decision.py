@@ -295,9 +295,7 @@ def build_decision_payload(decision: Decision) -> dict[str, Any]:
 
 def decision_from_message(message: SignedMessage) -> Decision:
     """Parse a verified ``decision`` message; only the marketplace it names may sign it."""
-    if message.kind != "decision":
-        raise SchemaError("schema.decision.wrong-kind", f"expected a decision, got {message.kind}")
-    decision = parse_decision(message.payload)
+    decision = parse_decision(message.payload_of("decision"))
     if decision.marketplace != message.signer:
         raise SchemaError("schema.decision.wrong-signer", "a decision is signed by the marketplace it names")
     return decision

@@ -109,6 +109,12 @@ class SignedMessage:
     def __hash__(self) -> int:
         return hash(self.id)
 
+    def payload_of(self, kind: str) -> Mapping[str, Any]:
+        """The payload if this message is of ``kind``, else SchemaError ``schema.<kind>.wrong-kind``."""
+        if self.kind != kind:
+            raise SchemaError(f"schema.{kind}.wrong-kind", f"expected a {kind}, got {self.kind}")
+        return self.payload
+
 
 def sig_structure(protected: bytes, payload: bytes) -> bytes:
     """The bytes an Ed25519 signature covers: ``["Signature1", protected, h'', payload]``."""
@@ -129,6 +135,11 @@ def _check_payload_fields(payload: Mapping[str, Any]) -> tuple[int, int | None]:
     for key in payload:
         if type(key) is not str:
             raise SchemaError("schema.payload-key", "payload map keys must be text strings")
+    return _payload_times(payload)
+
+
+def _payload_times(payload: Mapping[str, Any]) -> tuple[int, int | None]:
+    """``created`` (a non-negative int) and ``expires`` (None or an int later than ``created``)."""
     created = payload.get("created")
     if type(created) is not int or created < 0:
         raise SchemaError("schema.created", "payload needs a non-negative int 'created' (Unix seconds)")
@@ -348,12 +359,7 @@ def verify_message(
         raise DecodeError("decode.truncated", "the message ends early") from None
     header = _HEADER_CACHE.get(protected) or _parse_header(protected)
     payload = cbor.decode_text_map(body, limits)
-    created = payload.get("created")
-    if type(created) is not int or created < 0:
-        raise SchemaError("schema.created", "payload needs a non-negative int 'created' (Unix seconds)")
-    expires = payload.get("expires")
-    if expires is not None and (type(expires) is not int or expires <= created):
-        raise SchemaError("schema.expires", "'expires' must be an int later than 'created'")
+    created, expires = _payload_times(payload)
     _sign_open(b"".join((signature, header.tbs_prefix, body_bstr)), header.public_key)
     if created > now + max_skew:
         raise ValidityError("validity.not-yet-valid", "the message was created in the future")

@@ -71,9 +71,7 @@ def build_receipt_payload(
 
 def receipt_from_message(message: SignedMessage) -> Receipt:
     """Parse a verified ``receipt`` message; the signer must be the marketplace it names."""
-    if message.kind != "receipt":
-        raise SchemaError("schema.receipt.wrong-kind", f"expected a receipt, got {message.kind}")
-    receipt = parse_receipt(message.payload)
+    receipt = parse_receipt(message.payload_of("receipt"))
     if receipt.marketplace != message.signer:
         raise SchemaError("schema.receipt.wrong-signer", "a receipt is signed by the marketplace it names")
     return receipt

@@ -357,3 +357,19 @@ def test_decision_checked_against_its_notice() -> None:
     check_decision_for_notice(
         decision(marketplace=OUTSIDER.did, source_type="SOURCE_VOLUNTARY"), notice, notice_id=NOTICE_ID
     )
+
+
+@pytest.mark.parametrize(
+    ("reader", "kind"),
+    [
+        (receipt_from_message, "receipt"),
+        (decision_from_message, "decision"),
+        (complaint_from_message, "complaint"),
+    ],
+)
+def test_reader_refuses_another_message_kind(reader: Any, kind: str) -> None:
+    # A decision's payload under another kind: each reader checks the COSE typ before the payload.
+    message = verify_message(sign_message(MARKET_A, "test", decision_payload()), T0 + 3600)
+    with pytest.raises(SchemaError) as exc:
+        reader(message)
+    assert exc.value.code == f"schema.{kind}.wrong-kind"
