@@ -48,7 +48,7 @@ def test_check_many_reports_each_failure_by_code(tmp_path: Path) -> None:
         "signature.invalid",
         "validity.not-yet-valid",
         "decode.truncated",
-        "schema.credential",
+        "objects.kind-not-accepted",
     ]
 
 
