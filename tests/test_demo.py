@@ -106,7 +106,7 @@ def test_demo_refuses_unknown_step_and_nonempty_dir(tmp_path: Path) -> None:
 
 
 class FakeWorld:
-    """The runner only touches ``features`` and ``notes``."""
+    """The runner only touches ``features``, ``notes`` and ``progress``."""
 
     def __init__(self, features: set[str]) -> None:
         self.features = features

@@ -20,6 +20,7 @@ class Display:
         self.out = out or sys.stdout
         self.quiet = quiet
         # Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+        self._current = ""
         self.tty = (self.out.isatty() and not os.environ.get("NO_COLOR")) if colour is None else colour
 
     def _paint(self, text: str, code: str) -> str:
@@ -33,8 +34,13 @@ class Display:
             self.line(self._paint(text, "1"))
 
     def start(self, index: int, total: int, step: Step) -> None:
+        self._current = f"[{index:>2}/{total}] {step.title} ..."
+        self.progress("")
+
+    def progress(self, text: str) -> None:
+        """Rewrite the running step's line on a terminal (nothing otherwise: logs stay clean)."""
         if self.tty and not self.quiet:
-            self.out.write(self._paint(f"[{index:>2}/{total}] {step.title} ...", "2"))
+            self.out.write("\r\033[K" + self._paint(f"{self._current} {text}".rstrip(), "2"))
             self.out.flush()
 
     def finish(self, index: int, total: int, result: StepResult, notes: Sequence[str]) -> None:
@@ -45,7 +51,7 @@ class Display:
         mark = _MARKS.get(result.status, result.status)
         mark = self._paint(f"{mark:<9}", _COLOURS.get(result.status, "0"))
         timing = f"{result.seconds:6.2f}s" if result.status in (OK, FAILED) else " " * 7
-        self.line(f"[{index:>2}/{total}] {mark} {result.title:<52} {timing}  {result.detail}")
+        self.line(f"[{index:>2}/{total}] {mark} {result.title:<54} {timing}  {result.detail}")
         if not self.quiet:
             for note in notes:
                 self.line(f"        {self._paint('-', '2')} {note}")

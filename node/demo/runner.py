@@ -51,6 +51,8 @@ class StepResult:
 class Display(Protocol):
     def start(self, index: int, total: int, step: Step) -> None: ...
 
+    def progress(self, text: str) -> None: ...
+
     def finish(self, index: int, total: int, result: StepResult, notes: Sequence[str]) -> None: ...
 
 
@@ -85,6 +87,7 @@ async def run_story(
         else:
             display.start(index, total, step)
             world.notes = notes
+            world.progress = display.progress
             result = await _run_one(world, step, fail_at)
         status_of[step.name] = result.status
         results.append(result)

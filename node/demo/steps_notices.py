@@ -70,7 +70,7 @@ async def file_notice(world: World) -> str:
     d = direct[0]
     world.note(
         f"{names[d.marketplace]}: sent directly; receipt {short(d.receipt or '')} "
-        f"(trusted flagger: {d.trusted_flagger}, enrolled holder's agent: {d.enrolled})"
+        f"(trusted flagger: {d.trusted_flagger}, enrolled: {d.enrolled})"
     )
     world.note(f"{', '.join(m.name for m in targets[1:])}: named (contact sealed to them), not sent")
     return (

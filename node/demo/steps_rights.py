@@ -93,7 +93,7 @@ async def authorise_agent(world: World) -> str:
     kinds = [ops.import_credential(agent, credential, now())]
     kinds += [ops.import_credential(agent, right, now()) for right in holder.rights()]
     world.facts["authorisation"] = credential["id"]
-    actions = credential["credentialSubject"].get("actions", [])
+    actions = credential["credentialSubject"].get("authorisedActions", [])
     world.note(f"authorisation {short(credential['id'], 30)} until {credential['validUntil']}: {actions}")
     world.note(f"{world.agent.name}'s wallet took in: {', '.join(kinds)}")
     return f"{world.agent.name} may act for {len(holder.rights())} rights until {until}"

@@ -54,10 +54,12 @@ async def start_nodes(world: World) -> str:
             raise DemoError(f"`rightsmesh init` for {node.name} printed no DID")
         _tune(node.dir / "config.toml")
 
+    world.progress(f"rightsmesh init x{len(world.nodes)}")
     await asyncio.gather(*(init(n) for n in world.nodes))
     for node in world.nodes:
         node.process = spawn_node(node.dir)
-    for node in world.nodes:
+    for ready, node in enumerate(world.nodes):
+        world.progress(f"rightsmesh run: {ready}/{len(world.nodes)} nodes healthy")
         assert node.process is not None
         node.url = await wait_ready(node.process, world.api.session)
     paths: list[set[str]] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,8 @@ class World:
     features: set[str] = field(default_factory=set)
     facts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Set by the runner: shows how far the current step got (a terminal rewrites its progress line).
+    progress: Callable[[str], None] = field(default=lambda text: None)
 
     @property
     def nodes(self) -> list[Node]:
