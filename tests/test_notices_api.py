@@ -500,3 +500,30 @@ async def test_match_index_is_rebuilt_from_the_store_at_start(
     matches = (await resp.json())["results"][0]["matches"]
     assert [m["notice"] for m in matches] == [notice_id]
     assert {r["kind"] for r in matches[0]["reasons"]} == {"brand", "seller"}
+
+
+async def test_expired_authorisation_and_any_target(
+    client: TestClient, office: FakeOffice, clock: FakeClock
+) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    grant = issue_authorisation_credential(
+        HOLDER,
+        make_authorisation(AGENT.did, [cred["id"]], ["notify"], [NODE.did]),
+        created=iso(NOW - 500),
+        valid_until=iso(NOW + 100),
+        credential_id="urn:uuid:00000000-0000-4000-8000-000000000077",
+    )
+    await store_credential(client, grant)
+    # an authorisation for named marketplaces does not cover a notice to any marketplace
+    raw = notice(AGENT, cred["id"], authorisation=grant["id"], targets="any", recipients=[NODE.did])
+    await problem(
+        await client.post("/notices", data=raw, headers=COSE), 422, "validity.notice.not-authorised"
+    )
+    # the holder may target any marketplace; this one is among the readers
+    body = await file_ok(client, notice(HOLDER, cred["id"], targets="any", recipients=[NODE.did]))
+    assert body["notice"]
+    clock.now = NOW + 200
+    raw = notice(AGENT, cred["id"], authorisation=grant["id"], created=NOW + 200)
+    await problem(await client.post("/notices", data=raw, headers=COSE), 422, "validity.expired")
+    assert await count(client, "notice") == 1
