@@ -31,6 +31,19 @@ from .vc import credential_types, issuer_of, subject_of
 from .verify import StatusLists, verify_credential
 
 CREDENTIAL_KIND = "credential"  # object-store kind of right and authorisation credentials (JSON)
+# Refusals that depend on what the receiving node holds or knows now, not on the object being forged:
+# a gossip receiver should fetch the dependency (or accept the disagreement) rather than penalise the
+# peer that sent it (that peer may hold the credential, or not know of a revocation yet).
+CONTEXT_CODES = frozenset(
+    {
+        "validity.notice.credential-missing",
+        "validity.complaint.unknown-decision",
+        "status.unavailable",
+        "status.revoked",
+        "status.suspended",
+        "objects.credential-held",
+    }
+)
 
 
 @dataclass(frozen=True)
