@@ -61,6 +61,13 @@ INVALID_COST = PeerPolicy().invalid_cost * 1.05
 CHECK_CHUNK = 128  # objects checked, then stored in one transaction, between two yields to the loop
 
 
+def tree_config(fanout: int) -> PlumtreeConfig:
+    """Every push here is a signed HTTP request (a few ms of CPU at each end), so the node floods only
+    the first hop and batches announcements for longer than the simulation does; tree repair waits
+    ``ihave_interval + graft_timeout`` (under half a second)."""
+    return PlumtreeConfig(fanout=fanout, flood_hops=1, ihave_interval=0.5)
+
+
 @dataclass
 class Received:
     """What became of a batch of objects from a peer."""
@@ -82,7 +89,7 @@ class GossipEngine:
         self.did = self.key.did
         self.clock = app[CLOCK]
         self.rng = random.Random()
-        self.tree = Plumtree(self.did, PlumtreeConfig(fanout=self.config.gossip_fanout))
+        self.tree = Plumtree(self.did, tree_config(self.config.gossip_fanout))
         self.peers = StoredPeerTable(self.did)
         self.limits = GossipLimits.with_defaults()
         self.checker = BatchChecker(self.config, self.config.verify_workers)
@@ -126,6 +133,11 @@ class GossipEngine:
 
     def now(self) -> float:
         return self.clock()
+
+    @property
+    def max_view(self) -> int:
+        """Peers kept in the view counting those that reached out to us (links stay mostly symmetric)."""
+        return self.config.gossip_view + self.config.gossip_view // 2
 
     def peer_states(self) -> dict[str, int]:
         """How many known peers are in each state (the /metrics gauge)."""
@@ -224,7 +236,7 @@ class GossipEngine:
     def note_inbound(self, did: str) -> None:
         """An authenticated request from ``did``: contact recorded; a known peer joins the view if room."""
         self.peers.record_contact(did, self.now())
-        if did not in self.tree.peers and len(self.tree.peers) < 2 * self.config.gossip_view:
+        if did not in self.tree.peers and len(self.tree.peers) < self.max_view:
             self.add_to_view(did)
 
     # -- carrying out actions -----------------------------------------------------------------------

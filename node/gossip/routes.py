@@ -149,7 +149,7 @@ async def hello(request: web.Request) -> web.Response:
         raise Problem(422, "peer.descriptor", "the body must be the requesting node's own valid descriptor")
     engine.peers.record_contact(did, engine.now())
     own = engine.ensure_own_descriptor()
-    if len(engine.tree.peers) < 2 * engine.config.gossip_view:
+    if len(engine.tree.peers) < engine.max_view:
         engine.add_to_view(did)
     return web.Response(body=own, content_type=COSE_TYPE)
 
