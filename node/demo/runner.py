@@ -66,6 +66,7 @@ FEATURE_NAMES = {
     "match": "/match (issue 6)",
     "gossip-notices": "gossip of notices and decisions (issues 5, 6)",
     "search": "federated search (issue 5)",
+    "ui": "web dashboard (issue 7)",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import steps_notices as notices
 from . import steps_rights as rights
 from . import steps_setup as setup
+from . import steps_ui as ui
 from .runner import Step
 
 # fmt: off
@@ -46,6 +47,8 @@ STEPS: tuple[Step, ...] = (
          needs=("match", "gossip-notices"), after=("decisions",)),
     Step("search", "Federated register search from a small platform", notices.federated_search,
          needs=("search", "gossip"), after=("register", "peers")),
+    Step("dashboard", "Staff log in to the web dashboards (/ui)", ui.dashboards,
+         needs=("ui",), after=("issuance",)),
 )
 # fmt: on
 
