@@ -331,3 +331,21 @@ def copy_with(document: dict[str, Any], **subject: Any) -> dict[str, Any]:
     out = json.loads(json.dumps(document))
     out["credentialSubject"].update(subject)
     return out
+
+
+async def test_presentation_without_a_right_credential(trusted: TestClient) -> None:
+    # A valid presentation (proof, challenge, domain, holder binding all pass) that carries only an
+    # agent authorisation: nothing to enrol. An empty one is refused earlier, by the verifier.
+    from protocol.authorisation import issue_authorisation_credential, make_authorisation
+
+    grant = make_authorisation(THIEF.did, ["urn:uuid:0e8b0d9c-0000-4000-8000-000000000001"], ["notify"], None)
+    authorisation = issue_authorisation_credential(
+        WALLET, grant, created=iso(NOW - 1000), valid_until=iso(NOW + 86400)
+    )
+    cases = ((THIEF, [authorisation], "enrol.no-rights"), (WALLET, [], "schema.presentation"))
+    for key, creds, code in cases:
+        nonce = await challenge(trusted)
+        vp = create_presentation(key, creds, challenge=nonce, domain=NODE.did, created=iso(NOW))
+        await problem(await trusted.post("/enrol", json=vp), 422, code)
+    listed = await (await trusted.get("/admin/enrolments", headers=AUTH)).json()
+    assert listed["enrolments"] == []

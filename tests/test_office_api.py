@@ -113,6 +113,10 @@ async def test_offer_needs_admin_and_a_right_in_force(client: TestClient) -> Non
     await problem(resp, 409, "office.right-not-in-force")
     resp = await client.post("/admin/offers", json={"number": REGISTERED, "ttl": 0}, headers=AUTH)
     await problem(resp, 409, "office.offer-ttl")
+    for attempts in (0, 10_000):
+        resp = await client.post("/admin/offers", json={"number": REGISTERED, "max_attempts": attempts},
+                                 headers=AUTH)
+        await problem(resp, 409, "office.offer-attempts")
     resp = await client.post("/admin/offers", json={"nummer": REGISTERED}, headers=AUTH)
     await problem(resp, 422, "request.schema")
     resp = await client.post("/admin/offers", data=b"{", headers={**AUTH, "Content-Type": "application/json"})
