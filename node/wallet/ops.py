@@ -409,13 +409,16 @@ def hex_id(raw: bytes) -> str:
 async def refresh(
     wallet: Wallet, session: aiohttp.ClientSession, now: int, extra_nodes: Sequence[str] = ()
 ) -> int:
-    """Fetch receipts and decisions for every sent notice from the marketplaces it went to and any other
-    node named; keep those that verify. Returns how many new signed objects were kept."""
+    """Fetch receipts and decisions for every sent notice from the marketplaces it went to, every
+    marketplace the wallet knows and any other node named; keep those that verify. Returns how many new
+    signed objects were kept."""
     kept = 0
     for message in wallet.signed("notices", now):
-        urls = set(wallet.notice_meta(message.id_hex)["sent_to"].values()) | {
-            u.rstrip("/") for u in extra_nodes
-        }
+        urls = (
+            set(wallet.notice_meta(message.id_hex)["sent_to"].values())
+            | set(wallet.marketplaces().values())  # any node it knows may hold decisions, by gossip
+            | {u.rstrip("/") for u in extra_nodes}
+        )
         for url in sorted(urls):
             for kind in ("receipt", "decision"):
                 try:
