@@ -283,3 +283,19 @@ def test_gossiped_kinds_are_the_kinds_acceptance_knows() -> None:
         refused = isinstance(decision, Refuse) and decision.code == "objects.kind-not-accepted"
         assert (kind in GOSSIPED_KINDS) != refused, kind
     assert "status-list" in GOSSIPED_KINDS
+
+
+async def test_an_older_descriptor_arriving_late_does_not_move_the_peer(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, _ = pair
+    now = int(time.time())
+
+    def descriptor(url: str, created: int) -> bytes:
+        payload = {"created": created, "did": ROGUE.did, "role": "office", "url": url, "expires": now + 3600}
+        return sign_message(ROGUE, "node-descriptor", payload)
+
+    newer, older = descriptor("http://127.0.0.1:7", now), descriptor("http://127.0.0.1:8", now - 100)
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/objects", push_body(newer, older))
+    assert status == 200 and json.loads(answer)["stored"] == 2  # both valid, both held
+    assert a.engine.peers.get(ROGUE.did).url == "http://127.0.0.1:7"  # type: ignore[union-attr]

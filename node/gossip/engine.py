@@ -101,6 +101,7 @@ class GossipEngine:
         self._wake = asyncio.Event()
         self._in_loop = False
         self.saved_at = 0.0
+        self._descriptor_created: dict[str, int] = {}  # DID -> created of its newest descriptor seen
         self.reconcile_now: asyncio.Queue[str] = asyncio.Queue(maxsize=64)
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -108,6 +109,7 @@ class GossipEngine:
     def start(self) -> None:
         now = self.clock()
         self.peers.restore(load_peers(self.store.db))
+        self._learn_held_descriptors()
         for url in self.config.peers:
             self.peers.add_bootstrap(url, now)
         self.index.load(int(now))
@@ -126,6 +128,15 @@ class GossipEngine:
             await link.close()
         self.links.clear()
         self.save_peers()
+
+    def _learn_held_descriptors(self) -> None:
+        """The newest held descriptor of each node: its URL and the time the next one must beat."""
+        rows = self.store.db.execute(
+            "SELECT o.signer, o.created, f.value FROM objects o JOIN object_fields f"
+            " ON f.object_id = o.id AND f.name = 'url' WHERE o.kind = 'node-descriptor' ORDER BY o.created"
+        )
+        for signer, created, url in rows:
+            self.learn_descriptor(signer, url, int(created))
 
     def save_peers(self) -> None:
         save_peers(self.store.db, self.peers)
@@ -337,7 +348,8 @@ class GossipEngine:
             for ingested, outcome in stored:
                 self.index.add(ingested.id, ingested.kind, ingested.created, ingested.expires, now)
                 if ingested.kind == "node-descriptor" and isinstance(outcome, Checked) and outcome.message:
-                    self.learn_descriptor(outcome.message.signer, outcome.message.payload.get("url"))
+                    message = outcome.message
+                    self.learn_descriptor(message.signer, message.payload.get("url"), message.created)
             if result.refused or result.limited:
                 break
         if result.refused:
@@ -408,9 +420,12 @@ class GossipEngine:
         recovered in the seconds between offences never lets a peer send more than 10 before its ban."""
         self.peers.record_invalid(did, self.now(), INVALID_COST)
 
-    def learn_descriptor(self, did: str, url: object) -> None:
-        if not isinstance(url, str) or did == self.did:
+    def learn_descriptor(self, did: str, url: object, created: int) -> None:
+        """A verified descriptor names where ``did`` is; only the newest one held counts (an old one
+        arriving late, e.g. by reconciliation after a restart on another port, must not win)."""
+        if not isinstance(url, str) or did == self.did or created < self._descriptor_created.get(did, -1):
             return
+        self._descriptor_created[did] = created
         try:
             self.peers.learn(did, url, self.now())
         except ProtocolError:
@@ -436,7 +451,7 @@ class GossipEngine:
             return False
         self.index.add(ingested.id, ingested.kind, ingested.created, ingested.expires, now)
         assert checked.message is not None
-        self.learn_descriptor(did, checked.message.payload.get("url"))
+        self.learn_descriptor(did, checked.message.payload.get("url"), checked.message.created)
         if ingested.inserted:
             self.feed([ObjectReceived(did, bytes.fromhex(ingested.id), ingested.created, solicited=True)])
         return True
