@@ -63,12 +63,16 @@ def save_key(path: Path, key: KeyPair) -> None:
         os.close(fd)
 
 
-def load_key(path: Path) -> KeyPair:
-    """Read a plain key file."""
+def read_key_file(path: Path) -> bytes:
+    """A key file's bytes; a missing or unreadable file (a directory, no permission) is a ConfigError."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as exc:
         raise ConfigError("config.key-missing", f"{path} does not exist") from exc
     except OSError as exc:
         raise ConfigError("config.key-unreadable", f"cannot read {path}: {exc.strerror}") from exc
-    return parse_key(data)
+
+
+def load_key(path: Path) -> KeyPair:
+    """Read a plain key file."""
+    return parse_key(read_key_file(path))

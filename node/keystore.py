@@ -124,10 +124,7 @@ def save_key(path: Path, key: KeyPair, passphrase: str | None = None) -> None:
 
 def load_key(path: Path, passphrase: str | None = None) -> KeyPair:
     """Read a plain or encrypted key file; an encrypted one needs ``passphrase``."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ConfigError("config.key-missing", f"{path} does not exist") from exc
+    data = keyfile.read_key_file(path)
     if is_encrypted(data):
         if passphrase is None:
             raise ConfigError("config.passphrase-required", f"{path} is encrypted: give --passphrase-env VAR")

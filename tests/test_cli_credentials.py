@@ -180,3 +180,32 @@ def test_unusable_input_exits_2(files: Path, capsys: pytest.CaptureFixture[str],
     setup_credential(d, capsys)
     code, _, err = run(capsys, *[a.replace("{d}", str(d)) for a in argv])
     assert code == 2 and err
+
+
+def test_unusable_input_exits_2_with_a_config_code(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = files
+    setup_credential(d, capsys)
+    (d / "list.txt").write_text("[1, 2]")
+    cases: list[tuple[list[Any], str]] = [
+        (["credential", "issue", "--key", d / "office.key", "--subject", HOLDER.did, "--right", RIGHT,
+          "--status-list", URL], "config.input"),
+        (["credential", "verify", d / "missing.json"], "config.read"),
+        (["credential", "verify", d / "list.txt"], "config.input"),
+        (["credential", "verify", d / "cred.json", "--now", "yesterday"], "config.time"),
+        (["credential", "verify", d / "cred.json", "--trust-root", ROOT.did], "config.input"),
+        (["credential", "issue", "--key", d / "office.key", "--subject", HOLDER.did, "--right", RIGHT,
+          "--out", d], "config.write"),
+        (["credential", "issue", "--key", d, "--subject", HOLDER.did, "--right", RIGHT],
+         "config.key-unreadable"),
+        (["trust-list", "sign", "--key", d / "root.key", "--sequence", 2, d / "list.txt", "--out",
+          d / "t.cbor"], "config.input"),
+        (["status-list", "revoke", "--key", d / "stranger.key", "--list", d / "list.json", 3],
+         "config.input"),
+    ]
+    for argv, code in cases:
+        status, out, err = run(capsys, *argv)
+        assert (status, err.split(":")[:2]) == (2, ["error", f" {code}"]), (argv, err)
+        assert out == ""
+    assert not (d / "t.cbor").exists()
+    # the list was not rewritten by the refused revoke
+    assert run(capsys, "status-list", "check", "--list", d / "list.json", 3, "--now", NOW)[0] == 0
