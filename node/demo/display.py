@@ -82,10 +82,16 @@ class Display:
         if not_built:
             self.line(f"not built yet: {', '.join(r.name for r in not_built)}")
 
-    def dashboards(self, world: World) -> None:
+    def dashboards(self, world: World, *, kept: bool) -> None:
         self.line()
         ui = "ui" in world.features
-        self.line(self._paint("Dashboards", "1") + ("" if ui else " (the /ui dashboard is not built yet)"))
+        if not ui:
+            state = " (the /ui dashboard is not built yet)"
+        elif not kept:
+            state = " (log in with the admin token; the nodes stop now: run with --keep to browse them)"
+        else:
+            state = " (log in with the admin token)"
+        self.line(self._paint("Dashboards", "1") + state)
         for node in world.nodes:
             if node.url:
                 self.line(f"  {node.name:<16} {node.url}/ui   admin token: {node.token_path}")

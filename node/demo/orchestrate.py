@@ -71,6 +71,14 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _print_kept(display: Display, base: Path, processes: list[NodeProcess]) -> None:
+    running = [p for p in processes if p.running()]
+    (base / "pids").write_text("".join(f"{p.pid}\n" for p in running))
+    display.line()
+    display.line(f"--keep: {len(running)} nodes keep running (pids in {base / 'pids'}); stop them with:")
+    display.line(f"  kill {' '.join(str(p.pid) for p in running)}" if running else "  (none running)")
+
+
 def run_demo(options: Options, out: TextIO | None = None) -> int:
     display = Display(out or sys.stdout, quiet=options.quiet)
     temporary = options.dir is None
@@ -100,24 +108,21 @@ def run_demo(options: Options, out: TextIO | None = None) -> int:
         interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
         world = worlds[0] if worlds else None
         processes = _processes(world)
-        if results:
-            display.summary(results, time.monotonic() - started)
-        if world is not None and code != EXIT_INTERRUPTED:
-            display.dashboards(world)
-        if options.keep and code != EXIT_INTERRUPTED:
-            running = [p for p in processes if p.running()]
-            (base / "pids").write_text("".join(f"{p.pid}\n" for p in running))
-            display.line()
-            display.line(
-                f"--keep: {len(running)} nodes keep running (pids in {base / 'pids'}); stop them with:"
-            )
-            display.line(f"  kill {' '.join(str(p.pid) for p in running)}" if running else "  (none running)")
-        else:
-            stop_all(processes)
-            if temporary and code == EXIT_OK:
-                shutil.rmtree(base, ignore_errors=True)
+        keep = options.keep and code != EXIT_INTERRUPTED
+        try:
+            if results:
+                display.summary(results, time.monotonic() - started)
+            if world is not None and code != EXIT_INTERRUPTED:
+                display.dashboards(world, kept=options.keep)
+            if keep:
+                _print_kept(display, base, processes)
             elif code != EXIT_OK:
                 display.line(f"node logs kept in {base}/*/node.log")
+        finally:  # even if printing fails (a closed pipe): the nodes must not outlive the demo
+            if not keep:
+                stop_all(processes)
+                if temporary and code == EXIT_OK:
+                    shutil.rmtree(base, ignore_errors=True)
     signal.signal(signal.SIGTERM, previous)
     signal.signal(signal.SIGINT, interrupt)
     if code == EXIT_FAILED:

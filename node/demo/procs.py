@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -72,7 +72,6 @@ class NodeProcess:
     dir: Path
     process: subprocess.Popen[bytes]
     url: str = ""
-    exit_codes: list[int] = field(default_factory=list)
 
     @property
     def pid(self) -> int:
