@@ -64,7 +64,6 @@ FEATURE_NAMES = {
     "gossip": "gossip federation (issue 5)",
     "notices": "notices, decisions and complaints (issue 6)",
     "match": "/match (issue 6)",
-    "gossip-notices": "gossip of notices and decisions (issues 5, 6)",
     "search": "federated search (issue 5)",
     "ui": "web dashboard (issue 7)",
 }

@@ -75,8 +75,6 @@ async def start_nodes(world: World) -> str:
         scope = market_paths if feature in ("notices", "match") else paths
         if all(any(p == path or p.startswith(path + "/") for p in s) for s in scope):
             world.features.add(feature)
-    if "gossip" in world.features and {"notice", "decision"} <= _gossiped_kinds():
-        world.features.add("gossip-notices")
     ui = await world.api.request("GET", f"{world.markets[0].url}/ui")
     if ui.status != 404:
         world.features.add("ui")
@@ -100,13 +98,6 @@ def _tune(config: Path) -> None:
         for line in lines
     ]
     config.write_text("\n".join(lines) + "\n", "utf-8")
-
-
-def _gossiped_kinds() -> frozenset[str]:
-    """The kinds this build's gossip carries (the nodes run the same code)."""
-    from ..gossip.index import GOSSIPED_KINDS
-
-    return GOSSIPED_KINDS
 
 
 def _entries(world: World, now: int) -> list[dict[str, Any]]:
