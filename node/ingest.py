@@ -26,7 +26,7 @@ from protocol.vc import credential_types, format_datetime, load_json, parse_date
 
 from .config import NodeConfig
 from .notice_accept import decide_credential, decide_message
-from .storage.db import transaction
+from .storage.db import joined_transaction
 from .storage.objects import ObjectStore
 from .trust import held_status_list_version, load_trust_store
 
@@ -149,7 +149,7 @@ def accept_object(config: NodeConfig, store: ObjectStore, checked: Checked, now:
     """Store a checked object if the acceptance rules allow it (raises :class:`Refused` otherwise)."""
     if store.has(checked.id):
         return _known(store, checked.id)
-    with transaction(store.db):
+    with joined_transaction(store.db):  # decide reads, put writes: no write to undo on a refusal
         accept = _decide(config, store, checked, now)
         id_hex, inserted = store.put(
             checked.raw,

@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import NotFound
-from .db import transaction
+from .db import joined_transaction
 
 _META_COLUMNS = "id, kind, signer, created, expires, received_at, length(raw) AS size"
 
@@ -79,7 +79,7 @@ class ObjectStore:
         """
         id_hex = hashlib.sha256(raw).hexdigest()
         now = int(time.time()) if received_at is None else received_at
-        with transaction(self.db):
+        with joined_transaction(self.db):
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO objects (id, kind, signer, created, expires, received_at, raw)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
