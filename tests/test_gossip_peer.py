@@ -299,3 +299,29 @@ async def test_an_older_descriptor_arriving_late_does_not_move_the_peer(
     status, answer = await peer_post(session, ROGUE, a.url + "/peer/objects", push_body(newer, older))
     assert status == 200 and json.loads(answer)["stored"] == 2  # both valid, both held
     assert a.engine.peers.get(ROGUE.did).url == "http://127.0.0.1:7"  # type: ignore[union-attr]
+
+
+def index_items(node: LiveNode) -> list[tuple[int, bytes]]:
+    items = node.engine.index.items
+    return [items.item(i) for i in range(len(items))]
+
+
+async def test_versions_arriving_out_of_order_still_give_identical_sets(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    """a gets sequence 2 first and declines sequence 1 as stale; b holds sequence 1 only until it meets a:
+    both end up reconciling the same set and no difference is left to fetch in every round."""
+    a, b = pair
+    now = int(time.time())
+    first, second = root_trust_list(1, created=now - 30), root_trust_list(2, created=now - 20)
+    assert await post_object(session, a, second) == 201
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/objects", push_body(first))
+    assert status == 200 and json.loads(answer)["ignored"] == 1  # stale: not stored, not held against anyone
+    assert sid(first) not in a.ids() and a.engine.peers.get(ROGUE.did).invalid == 0  # type: ignore[union-attr]
+    assert await wait_for(lambda: index_items(a) == index_items(b) and sid(second) in b.ids())
+    # b never held sequence 1 either (it had 2 first); asked for it, a hands over the declined bytes.
+    status, answer = await peer_post(
+        session, ROGUE, a.url + "/peer/fetch", encode_list([bytes.fromhex(sid(first))])
+    )
+    assert decode_list(answer, 1 << 20) == [first]
+    assert (now - 30, bytes.fromhex(sid(first))) in index_items(b)

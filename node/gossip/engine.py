@@ -57,6 +57,7 @@ log = logging.getLogger("rightsmesh.gossip")
 
 # Refusals an honest peer can cause (the object went stale or expired on the way): not stored, no penalty.
 HARMLESS = frozenset({"validity.expired", "validity.stale-sequence", "validity.stale-version"})
+SUPERSEDED = frozenset({"validity.stale-sequence", "validity.stale-version"})
 INVALID_COST = PeerPolicy().invalid_cost * 1.05
 CHECK_CHUNK = 128  # objects checked, then stored in one transaction, between two yields to the loop
 
@@ -303,7 +304,10 @@ class GossipEngine:
             try:
                 raw = self.store.get(item_id.hex())
             except NodeError:
-                continue
+                declined = self.index.declined(item_id.hex())
+                if declined is None:
+                    continue
+                raw = declined
             if batch and size + len(raw) + 16 + len(root) > budget:
                 await self.call(did, "/peer/objects", encode_push(batch), CBOR_TYPE)
                 batch, size = [], 0
@@ -393,6 +397,8 @@ class GossipEngine:
             except (ProtocolError, Refused) as exc:
                 object_outcome(self.app, kind_of(raw), "rejected", exc.code, source="gossip")
                 events.append(ObjectRejected(did, item_id))
+                if exc.code in SUPERSEDED and isinstance(outcome, Checked):
+                    self.index.decline(outcome.id, outcome.created, outcome.raw)
                 if exc.code in HARMLESS:
                     result.ignored += 1
                 else:

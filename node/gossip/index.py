@@ -1,5 +1,6 @@
 """The set a node reconciles: (created, id) of every stored object that gossip carries and that has not
-expired, in an in-memory :class:`protocol.reconcile_store.MemoryStore` loaded at start and updated on insert.
+expired (plus the ids it declined as superseded), in an in-memory
+:class:`protocol.reconcile_store.MemoryStore` loaded at start and updated on insert.
 
 Why a filter: a peer refuses an expired object, or a kind its acceptance rules do not know, so offering
 one would make it a difference in every round forever. ``GOSSIPED_KINDS`` are the kinds
@@ -30,6 +31,9 @@ GOSSIPED_KINDS = frozenset(
 )
 
 
+MAX_DECLINED_BYTES = 16 << 20
+
+
 class ReconcileIndex:
     """(created, id) items of the gossiped, unexpired objects; rebuilt from the store when one expires."""
 
@@ -37,6 +41,8 @@ class ReconcileIndex:
         self.store = store
         self.items = MemoryStore()
         self._expiries: list[int] = []
+        self._declined: dict[str, tuple[int, bytes]] = {}  # id -> (created, bytes)
+        self._declined_bytes = 0
 
     def load(self, now: int) -> int:
         """(Re)build from the database; returns the number of items."""
@@ -52,6 +58,7 @@ class ReconcileIndex:
             pairs.append((max(0, int(created)), bytes.fromhex(id_hex)))
             if expires is not None:
                 expiries.append(int(expires))
+        pairs += [(max(0, created), bytes.fromhex(id_hex)) for id_hex, (created, _) in self._declined.items()]
         items = MemoryStore(pairs)
         heapq.heapify(expiries)
         self.items, self._expiries = items, expiries
@@ -64,6 +71,22 @@ class ReconcileIndex:
         if expires is not None:
             heapq.heappush(self._expiries, expires)
         return self.items.add(max(0, created), bytes.fromhex(id_hex))
+
+    def decline(self, id_hex: str, created: int, raw: bytes) -> None:
+        """Count a valid object refused as superseded (this node holds a newer version) in the set, and
+        keep its bytes in memory to hand to peers that ask: every node then ends with the same set
+        whatever order the versions arrived in, and no peer offers it again in every round. Bounded by
+        ``MAX_DECLINED_BYTES``; past that it is simply refetched and refused again."""
+        if id_hex in self._declined or self._declined_bytes + len(raw) > MAX_DECLINED_BYTES:
+            return
+        self._declined[id_hex] = (created, raw)
+        self._declined_bytes += len(raw)
+        self.items.add(max(0, created), bytes.fromhex(id_hex))
+
+    def declined(self, id_hex: str) -> bytes | None:
+        """The bytes of a declined (superseded) object, if kept."""
+        entry = self._declined.get(id_hex)
+        return None if entry is None else entry[1]
 
     def refresh(self, now: int) -> None:
         """Drop expired items (a rebuild, only when something has expired since the last one)."""

@@ -63,10 +63,11 @@ def _held(request: web.Request, ids: list[bytes], budget: int) -> list[bytes]:
     store = request.app[GOSSIP].store
     out: list[bytes] = []
     size = 0
+    index = request.app[GOSSIP].index
     for item_id in ids:
-        if not store.has(item_id.hex()):
+        raw = store.get(item_id.hex()) if store.has(item_id.hex()) else index.declined(item_id.hex())
+        if raw is None:
             continue
-        raw = store.get(item_id.hex())
         if out and size + len(raw) + 8 > budget:
             break
         out.append(raw)
