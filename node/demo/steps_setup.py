@@ -58,10 +58,16 @@ async def start_nodes(world: World) -> str:
     await asyncio.gather(*(init(n) for n in world.nodes))
     for node in world.nodes:
         node.process = spawn_node(node.dir)
-    for ready, node in enumerate(world.nodes):
-        world.progress(f"rightsmesh run: {ready}/{len(world.nodes)} nodes healthy")
+    healthy: list[Node] = []
+
+    async def ready(node: Node) -> None:
         assert node.process is not None
         node.url = await wait_ready(node.process, world.api.session)
+        healthy.append(node)
+        world.progress(f"rightsmesh run: {len(healthy)}/{len(world.nodes)} nodes healthy")
+
+    world.progress(f"rightsmesh run: 0/{len(world.nodes)} nodes healthy")
+    await asyncio.gather(*(ready(n) for n in world.nodes))  # one shared startup bound, not one per node
     paths: list[set[str]] = []
     for node in world.nodes:
         health = await world.api.json("GET", f"{node.url}/healthz")
