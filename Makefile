@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test demo lint typecheck vectors interop-setup bench clean
+.PHONY: setup test demo lint typecheck vectors interop-setup browser-setup bench simulate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ interop-setup:
 		cd tests/interop && npm install --no-audit --no-fund --loglevel=error ; \
 	else echo "npm not found: interoperability tests will be skipped"; fi
 
+# Debian's chromium for the dashboard's real-browser test (Playwright drives it; it downloads no browser).
+browser-setup:
+	sh scripts/setup_browser.sh
+
 lint: setup
 	$(BIN)/ruff check protocol node tests scripts
 
@@ -33,7 +37,7 @@ typecheck: setup
 vectors: setup
 	$(BIN)/python scripts/gen_vectors.py --check
 
-test: setup interop-setup lint typecheck vectors
+test: setup interop-setup browser-setup lint typecheck vectors
 	$(BIN)/python -m pytest -q
 
 demo: setup
@@ -41,6 +45,9 @@ demo: setup
 
 bench: setup
 	for b in scripts/bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+simulate: setup
+	$(BIN)/python scripts/simulate.py
 
 clean:
 	rm -rf $(VENV) tests/interop/node_modules .pytest_cache .mypy_cache .ruff_cache
