@@ -17,6 +17,7 @@ from typing import Any
 
 from protocol.acceptance import STATUS_LIST_KIND, Accept, Decision, Refuse, decide
 from protocol.errors import ProtocolError
+from protocol.matching import NoticeFeatures, features_of
 from protocol.messages import SignedMessage, verify_message
 from protocol.notice_acceptance import (
     CREDENTIAL_KIND,
@@ -142,7 +143,23 @@ def notice_fields(message: SignedMessage, store: ObjectStore, trust: TrustStore,
     fields["target"] = targets
     if checked.trusted_flagger:
         fields["trusted_flagger"] = "1"
+    fields.update(match_fields(features_of(checked.notice)))
     return Accept(fields)
+
+
+def match_fields(features: NoticeFeatures) -> dict[str, str | tuple[str, ...]]:
+    """The notice's match features as indexed fields, so a node rebuilds its match index at start from
+    one query instead of re-reading every notice (node/notices/state.py; specs/notices.md §7)."""
+    fields: dict[str, str | tuple[str, ...]] = {
+        "m.created": str(features.created),
+        "m.gtin": features.gtins,
+        "m.image": tuple(i.hex() for i in features.images),
+        "m.phash": tuple(f"{p:016x}" for p in features.phashes),
+        "m.seller": features.sellers,
+    }
+    if features.brand:
+        fields["m.brand"] = features.brand
+    return fields
 
 
 def decide_message(config: NodeConfig, store: ObjectStore, message: SignedMessage, now: int) -> Decision:

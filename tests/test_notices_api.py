@@ -500,6 +500,18 @@ async def test_match_index_is_rebuilt_from_the_store_at_start(
     matches = (await resp.json())["results"][0]["matches"]
     assert [m["notice"] for m in matches] == [notice_id]
     assert {r["kind"] for r in matches[0]["reasons"]} == {"brand", "seller"}
+    # a notice stored before match fields were indexed is read back from its bytes
+    from node.appkeys import DB
+
+    db = restarted.server.app[DB]
+    with db.conn:
+        db.execute("DELETE FROM object_fields WHERE name LIKE 'm.%'")
+    assert db.execute("SELECT COUNT(*) FROM object_fields WHERE name LIKE 'm.%'").fetchone() == (0,)
+    again = await aiohttp_client(
+        create_app(make_config(tmp_path, role="marketplace"), NODE, TOKEN, clock=clock)
+    )
+    resp = await again.post("/match", json={"listings": [{"title": "acme runners", "seller_id": "seller-9"}]})
+    assert [m["notice"] for m in (await resp.json())["results"][0]["matches"]] == [notice_id]
 
 
 async def test_expired_authorisation_and_any_target(

@@ -18,7 +18,7 @@ from protocol.complaint import complaint_from_message
 from protocol.decision import decision_from_message
 from protocol.errors import ProtocolError
 from protocol.keys import KeyPair
-from protocol.matching import MatchIndex
+from protocol.matching import MatchIndex, NoticeFeatures
 from protocol.messages import SignedMessage, sign_message, verify_message
 from protocol.notice import parse_notice
 from protocol.receipt import build_receipt_payload
@@ -49,12 +49,28 @@ class NoticeState:
             return None
 
     def load(self) -> None:
-        """Index every held notice and decision (at start)."""
-        for kind in ("notice", "decision"):
-            for meta in self.objects.list(kind=kind, limit=10**9):
-                message = self._message(meta.id)
-                if message is not None:
-                    self._index(message)
+        """Index every held notice (from its indexed match fields, one query) and decision (at start)."""
+        features: dict[str, dict[str, list[str]]] = {}
+        rows = self.db.execute(
+            "SELECT o.id, f.name, f.value FROM objects o JOIN object_fields f ON f.object_id = o.id"
+            " WHERE o.kind = 'notice' AND f.name LIKE 'm.%'"
+        )
+        for id_hex, name, value in rows:
+            features.setdefault(id_hex, {}).setdefault(name, []).append(value)
+        for id_hex, values in features.items():
+            self.index.add_features(bytes.fromhex(id_hex), _features(values))
+        unindexed = self.db.execute(  # stored before match fields were indexed: read the notices
+            "SELECT id FROM objects WHERE kind = 'notice' AND id NOT IN"
+            " (SELECT object_id FROM object_fields WHERE name = 'm.created')"
+        ).fetchall()
+        for (id_hex,) in unindexed:
+            message = self._message(id_hex)
+            if message is not None:
+                self._index(message)
+        for meta in self.objects.list(kind="decision", limit=10**9):
+            message = self._message(meta.id)
+            if message is not None:
+                self._index(message)
         log.info("match index: %d notices", len(self.index))
 
     def _index(self, message: SignedMessage) -> None:
@@ -153,3 +169,15 @@ class NoticeState:
             complaint.complainant,
             self.now(),
         )
+
+
+def _features(values: dict[str, list[str]]) -> NoticeFeatures:
+    brand = values.get("m.brand")
+    return NoticeFeatures(
+        created=int(values["m.created"][0]),
+        gtins=tuple(sorted(values.get("m.gtin", []))),
+        images=tuple(bytes.fromhex(v) for v in values.get("m.image", [])),
+        phashes=tuple(int(v, 16) for v in values.get("m.phash", [])),
+        sellers=tuple(sorted(values.get("m.seller", []))),
+        brand=brand[0] if brand else None,
+    )
