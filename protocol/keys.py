@@ -22,6 +22,10 @@ ED25519_PUB_PREFIX = b"\xed\x01"
 ED25519_PRIV_PREFIX = b"\x80\x26"
 X25519_PUB_PREFIX = b"\xec\x01"
 DID_KEY_PREFIX = "did:key:"
+# Base58 decoding is quadratic in the length, and DIDs arrive unauthenticated (a credential's issuer is read
+# before its proof is checked): refuse absurd lengths first. RSA-4096 multikeys, the longest did:key keys,
+# are about 750 characters; an Ed25519 one is 48.
+MAX_MULTIKEY_CHARS = 1024
 
 
 def public_key_multibase(public_key: bytes) -> str:
@@ -32,6 +36,8 @@ def public_key_multibase(public_key: bytes) -> str:
 
 
 def public_key_from_multibase(value: str) -> bytes:
+    if len(value) > MAX_MULTIKEY_CHARS:
+        raise DecodeError("decode.key-length", f"a multikey is at most {MAX_MULTIKEY_CHARS} characters")
     raw = multibase_b58_decode(value)
     if raw[:2] != ED25519_PUB_PREFIX:
         raise UnsupportedError("unsupported.key-type", "only Ed25519 (multicodec 0xed01) keys are supported")
@@ -113,6 +119,8 @@ class KeyPair:
 
     @classmethod
     def from_private_multibase(cls, value: str) -> KeyPair:
+        if len(value) > MAX_MULTIKEY_CHARS:
+            raise DecodeError("decode.key", "expected an ed25519-priv (0x8026) multikey of 32 bytes")
         raw = multibase_b58_decode(value)
         if raw[:2] != ED25519_PRIV_PREFIX or len(raw) != 34:
             raise DecodeError("decode.key", "expected an ed25519-priv (0x8026) multikey of 32 bytes")

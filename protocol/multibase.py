@@ -35,6 +35,7 @@ def multibase_b58_encode(data: bytes) -> str:
 
 
 def multibase_b58_decode(text: str) -> bytes:
-    if not text.startswith("z"):
+    """Decode ``z…``; quadratic in the length, so callers bound what they pass."""
+    if not isinstance(text, str) or not text.startswith("z"):
         raise DecodeError("decode.multibase", "expected a base58btc multibase value starting with 'z'")
     return b58decode(text[1:])

@@ -22,7 +22,7 @@ from protocol.keys import (
 )
 from protocol.matching import Listing, MatchIndex
 from protocol.messages import sign_message, verify_message
-from protocol.multibase import multibase_b58_encode
+from protocol.multibase import multibase_b58_decode, multibase_b58_encode
 from protocol.notice import check_notice_authority, parse_notice
 from protocol.register import CSV_COLUMNS, MAX_TEXT, parse_register
 from protocol.sealed import Contact, open_contact, seal, seal_contact
@@ -48,6 +48,20 @@ def test_public_key_of_the_wrong_length() -> None:
     with pytest.raises(DecodeError) as exc:
         public_key_from_did("did:key:" + short)
     assert exc.value.code == "decode.key-length"
+
+
+def test_an_overlong_did_key_is_refused_before_base58_decoding() -> None:
+    # base58 decoding is quadratic: a 200 kB "DID" took seconds of CPU before this bound
+    long_did = "did:key:z6Mk" + "2" * 200_000
+    with pytest.raises(DecodeError) as exc:
+        public_key_from_did(long_did)
+    assert exc.value.code == "decode.key-length"
+    with pytest.raises(DecodeError) as exc:
+        KeyPair.from_private_multibase("z" + "2" * 200_000)
+    assert exc.value.code == "decode.key"
+    with pytest.raises(DecodeError) as exc:
+        multibase_b58_decode(None)  # type: ignore[arg-type]
+    assert exc.value.code == "decode.multibase"
 
 
 def test_a_did_key_of_another_key_type_is_unsupported() -> None:
