@@ -68,7 +68,8 @@ def jcs(value: Any) -> bytes:
     """RFC 8785 canonical JSON."""
     try:
         return bytes(rfc8785.dumps(value))
-    except Exception as exc:  # rfc8785 raises its own errors on integers beyond 2**53, NaN, ...
+    except (rfc8785.CanonicalizationError, RecursionError) as exc:  # ints beyond 2**53, NaN, lone surrogates,
+        # non-JSON types, nesting deeper than the interpreter allows; anything else is a bug to surface
         raise DecodeError("decode.json", f"cannot canonicalise as RFC 8785 JSON: {exc}") from None
 
 
