@@ -367,6 +367,16 @@ def refusal(error: HttpSignatureError) -> web.Response:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+async def _refused(request: web.Request) -> web.Response | None:
+    """None when the request is a validly signed peer request (``request[PEER_DID]`` set), else the 401."""
+    auth = request.app[PEER_AUTH]
+    try:
+        await verify_request(request, auth.clock(), auth.nonce_cache)
+    except HttpSignatureError as error:
+        return refusal(error)
+    return None
+
+
 def setup_peer_auth(
     app: web.Application, clock: Callable[[], float] | None = None, nonce_cache: NonceCache | None = None
 ) -> None:
@@ -383,12 +393,8 @@ def peer_endpoint(handler: Handler) -> Handler:
     finds the verified peer DID in ``request[PEER_DID]``."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        auth = request.app[PEER_AUTH]
-        try:
-            await verify_request(request, auth.clock(), auth.nonce_cache)
-        except HttpSignatureError as error:
-            return refusal(error)
-        return await handler(request)
+        refused = await _refused(request)
+        return refused if refused is not None else await handler(request)
 
     guarded.__name__ = getattr(handler, "__name__", "peer_endpoint")
     guarded.__doc__ = handler.__doc__
@@ -405,11 +411,7 @@ def peer_auth_middleware(prefix: str = "/peer/") -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(prefix):
             return await handler(request)
-        auth = request.app[PEER_AUTH]
-        try:
-            await verify_request(request, auth.clock(), auth.nonce_cache)
-        except HttpSignatureError as error:
-            return refusal(error)
-        return await handler(request)
+        refused = await _refused(request)
+        return refused if refused is not None else await handler(request)
 
     return middleware
