@@ -164,9 +164,8 @@ async def test_notice_lifecycle(nodes: dict[str, NodeProcess], tmp_path: Path) -
             cli("wallet", "import", "--dir", str(agent_w), str(grant_file))["type"]
             == "AgentAuthorisationCredential"
         )
-        right_file = next(
-            p for p in (holder_w / "credentials").glob("*.json") if json.loads(p.read_text())["id"] == right
-        )
+        right_file = tmp_path / "right.json"
+        cli("wallet", "export", "--dir", str(holder_w), "--credential", right, "--out", str(right_file))
         assert cli("wallet", "import", "--dir", str(agent_w), str(right_file))["type"] == "IPRightCredential"
 
         # the agent files one notice naming both marketplaces

@@ -5,6 +5,7 @@
     wallet list --dir W
     wallet enrol --dir W --marketplace URL
     wallet authorise --dir W --agent DID [--right ID ...] --until DATE [--marketplace DID ...] [--out FILE]
+    wallet export --dir W --credential ID [--out FILE]
     wallet import --dir W FILE
     wallet notify --dir W --marketplace URL [--marketplace URL ...] [--any] FILE [--name N --email E]
     wallet status --dir W [--node URL ...] [--offline]
@@ -69,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--marketplace", action="append", default=[], help="marketplace DID (default: any)")
     p.add_argument("--action", action="append", default=[], help="notify, complain, receive-decisions")
     p.add_argument("--out", type=Path, help="also write the credential to this file (for the agent)")
+    p = add("export", "write a held credential (e.g. a right credential for an agent) as JSON", cmd_export)
+    p.add_argument("--credential", required=True, help="credential id")
+    p.add_argument("--out", type=Path, help="write here instead of stdout")
     p = add("import", "take in a credential (an authorisation, or a holder's right credential)", cmd_import)
     p.add_argument("file", type=Path)
     p = add("notify", "file one notice with one, several or any marketplace", cmd_notify)
@@ -186,6 +190,21 @@ def cmd_authorise(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(json.dumps(credential, indent=1))
     _print(credential)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    wallet = _open(args)
+    document = wallet.credential(args.credential)
+    if document is None:
+        raise ops.WalletError(
+            "wallet.unknown-credential", f"this wallet holds no credential {args.credential}"
+        )
+    text = json.dumps(document, indent=1, sort_keys=True)
+    if args.out:
+        args.out.write_text(text + "\n")
+    else:
+        print(text)
     return EXIT_OK
 
 
