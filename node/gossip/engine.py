@@ -48,6 +48,7 @@ from ..errors import NodeError
 from ..ingest import Checked, Ingested, Refused, accept_object, check_message, is_json_credential
 from ..metrics import gossip_bytes, gossip_round, kind_of, object_outcome
 from ..storage.db import transaction
+from . import deps
 from .client import Caller, PeerCallError, PeerLink
 from .index import ReconcileIndex
 from .peerstore import StoredPeerTable, load_peers, save_peers
@@ -319,7 +320,7 @@ class GossipEngine:
     # -- receiving ----------------------------------------------------------------------------------
 
     async def receive(
-        self, did: str, entries: Sequence[tuple[bytes, int, str]], *, solicited: bool
+        self, did: str, entries: Sequence[tuple[bytes, int, str]], *, solicited: bool, retry: bool = False
     ) -> Received:
         """Validate objects from a peer, store the valid ones, score the peer, tell the tree.
 
@@ -328,9 +329,12 @@ class GossipEngine:
         A chunk of objects is checked first (signatures: in the process pool when ``verify_workers`` is
         set), then accepted in order and stored in one transaction (one commit, so one WAL fsync, per
         chunk rather than per object); the tree and the index hear of them after the commit.
+        A notice relying on a credential the node lacks waits while the credential is fetched from the
+        sender (:mod:`node.gossip.deps`), then is decided again (``retry``: the second time).
         """
         result = Received()
         events: list[Event] = []
+        waiting: list[tuple[tuple[bytes, int, str], tuple[str, ...]]] | None = None if retry else []
         ordered = sorted(entries, key=lambda entry: is_json_credential(entry[0]))
         for start in range(0, len(ordered), CHECK_CHUNK):
             if start:
@@ -346,7 +350,9 @@ class GossipEngine:
             self._receiving = True
             try:
                 with transaction(self.store.db):
-                    self._accept_chunk(did, chunk, ids, checked, now, solicited, result, events, stored)
+                    self._accept_chunk(
+                        did, chunk, ids, checked, now, solicited, result, events, stored, waiting
+                    )
             finally:
                 self._receiving = False
             for ingested, outcome in stored:
@@ -359,6 +365,12 @@ class GossipEngine:
         if result.refused:
             self.drop_from_view(did)
         self.feed(events)
+        if waiting and not result.refused:
+            await deps.fetch_credentials(self, did, [cid for _, refs in waiting for cid in refs])
+            again = await self.receive(did, [entry for entry, _ in waiting], solicited=solicited, retry=True)
+            for name in ("stored", "known", "invalid", "ignored"):
+                setattr(result, name, getattr(result, name) + getattr(again, name))
+            result.refused, result.limited = again.refused, max(result.limited, again.limited)
         return result
 
     def _accept_chunk(
@@ -372,6 +384,7 @@ class GossipEngine:
         result: Received,
         events: list[Event],
         stored: list[tuple[Ingested, CheckOutcome]],
+        waiting: list[tuple[tuple[bytes, int, str], tuple[str, ...]]] | None,
     ) -> None:
         """Accept (in order) the checked objects of one chunk, inside the caller's transaction."""
         for i, (raw, hops, root) in enumerate(chunk):
@@ -395,11 +408,15 @@ class GossipEngine:
                         return
                 ingested = accept_object(self.config, self.store, outcome, now)
             except (ProtocolError, Refused) as exc:
+                refs = deps.references(outcome) if exc.code == deps.MISSING and waiting is not None else ()
+                if refs and waiting is not None:
+                    waiting.append(((raw, hops, root), refs))
+                    continue
                 object_outcome(self.app, kind_of(raw), "rejected", exc.code, source="gossip")
                 events.append(ObjectRejected(did, item_id))
                 if exc.code in SUPERSEDED and isinstance(outcome, Checked):
                     self.index.decline(outcome.id, outcome.created, outcome.raw)
-                if exc.code in HARMLESS:
+                if exc.code in HARMLESS or exc.code in deps.NO_FAULT:
                     result.ignored += 1
                 else:
                     result.invalid += 1

@@ -18,6 +18,7 @@ from ..httpsig import PEER_DID, peer_endpoint
 from ..metrics import gossip_bytes
 from ..openapi import problem
 from ..problems import Problem, problem_response, read_json
+from . import deps
 from .engine import GossipEngine
 from .keys import GOSSIP
 from .wire import CBOR_TYPE, COSE_TYPE, RECONCILE_TYPE, decode_ids, decode_ihave, decode_push, encode_list
@@ -130,6 +131,21 @@ async def fetch(request: web.Request) -> web.Response:
     engine = request.app[GOSSIP]
     ids = decode_ids(await request.read())
     return _objects_answer(_held(request, ids, engine.config.max_body - 1024))
+
+
+@peer_route("/peer/credentials")
+async def credentials(request: web.Request) -> web.Response:
+    """Credentials by credential id (the ones a notice relies on): the held ones, up to the body limit."""
+    engine = request.app[GOSSIP]
+    raws = deps.held_credentials(engine.store, deps.decode_ids(await request.read()))
+    budget, size = engine.config.max_body - 1024, 0
+    out: list[bytes] = []
+    for raw in raws:
+        if out and size + len(raw) + 8 > budget:
+            break
+        out.append(raw)
+        size += len(raw) + 8
+    return _objects_answer(out)
 
 
 @peer_route("/peer/reconcile")
@@ -268,6 +284,12 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/peer/fetch": _peer_op(
         "Objects by id (CBOR array of ids); answers with those held, up to the body limit",
         "peerFetch",
+        _OBJECTS_OK,
+    ),
+    "/peer/credentials": _peer_op(
+        "Right and authorisation credentials by credential id (CBOR array of UTF-8 ids): what a notice"
+        " relies on, fetched by a node that received the notice from this one",
+        "peerCredentials",
         _OBJECTS_OK,
     ),
     "/peer/reconcile": _peer_op(
