@@ -91,6 +91,24 @@ def test_sign_adds_created_and_writes_stdout(
     assert message.created > NOW and message.payload["note"] == "no created"
 
 
+def test_sign_with_an_encrypted_key(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node import keystore
+
+    key = tmp_path / "k.enc"
+    keystore.save_key(key, KeyPair.from_seed(bytes(32)), "correct horse")
+    payload = tmp_path / "p.json"
+    payload.write_text(f'{{"created": {NOW}}}')
+    argv = ["message", "sign", "--key", str(key), "--type", "test", str(payload)]
+    assert main(argv) == 2  # encrypted, no passphrase given
+    assert b"config.passphrase-required" in capsysbinary.readouterr().err
+    monkeypatch.setenv("RM_PASS", "correct horse")
+    assert main([*argv, "--passphrase-env", "RM_PASS"]) == 0
+    message = verify_message(capsysbinary.readouterr().out, NOW)
+    assert message.signer == KeyPair.from_seed(bytes(32)).did
+
+
 @pytest.mark.parametrize("body", ['{"x": 1.5}', "[1, 2]", "not json", '{"x": NaN}'])
 def test_sign_refuses_bad_payload(tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str) -> None:
     key = tmp_path / "k.json"

@@ -16,7 +16,7 @@ from typing import Any
 
 from protocol.messages import MESSAGE_KINDS, sign_message
 
-from .. import keyfile
+from ..credential_cli import add_key_options, load_key
 from ..errors import ConfigError
 
 
@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("message", help="signed network messages (COSE_Sign1)")
     sub = parser.add_subparsers(dest="message_command", metavar="ACTION", required=True)
     sign = sub.add_parser("sign", help="sign a JSON payload; writes the message bytes")
-    sign.add_argument("--key", required=True, type=Path, help="key file (rightsmesh key new)")
+    add_key_options(sign)
     sign.add_argument(
         "--type", required=True, choices=sorted(MESSAGE_KINDS), dest="kind", help="message kind"
     )
@@ -55,7 +55,7 @@ def read_payload(path: Path) -> dict[str, Any]:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    key = keyfile.load_key(args.key)
+    key = load_key(args)  # plain or passphrase-encrypted, like every other signing command
     payload = read_payload(args.payload)
     payload.setdefault("created", int(time.time()))
     data = sign_message(key, args.kind, payload)
