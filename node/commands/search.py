@@ -100,10 +100,11 @@ def _print_human(answer: dict[str, Any], problems: list[tuple[str, str]]) -> Non
         print("results:")
     for entry in answer["results"]:
         classes = ",".join(str(c) for c in entry.get("nice_classes", []))
+        source = names.get(entry.get("office_did"), "")
         print(
             f"  {entry.get('office', '')} {entry.get('application_number')}"
             f"  {entry.get('verbal_element') or '-'}  {entry.get('holder_name', '')}"
-            f"  classes {classes or '-'}  {entry.get('status', '')}  ({names.get(entry.get('office_did'), '')})"
+            f"  classes {classes or '-'}  {entry.get('status', '')}  ({source})"
         )
 
 
