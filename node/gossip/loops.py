@@ -106,7 +106,9 @@ async def reconcile_loop(engine: GossipEngine) -> None:
     while True:
         target: str | None = None
         with contextlib.suppress(TimeoutError):
-            target = await asyncio.wait_for(engine.reconcile_now.get(), interval)
+            # jittered x0.5-1.5 (specs/gossip.md): nodes started together do not reconcile in lockstep
+            wait = interval * (0.5 + engine.rng.random())
+            target = await asyncio.wait_for(engine.reconcile_now.get(), wait)
         try:
             if target is None:
                 target = await pick_peer(engine)
