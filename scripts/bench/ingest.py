@@ -56,6 +56,7 @@ from node.httpsig import signed_request  # noqa: E402
 from protocol.keys import KeyPair, public_key_from_did  # noqa: E402
 from protocol.messages import cose_parts, sig_structure, sign_message  # noqa: E402
 
+PER_AUTHOR = 900  # objects per author, below the node's per-author burst (1,000)
 PER_PEER = 1500  # objects one bench peer sends, below the node's per-peer burst (2,000)
 BATCH = 256  # objects per push request
 STREAMS = 2  # concurrent push requests
@@ -66,14 +67,20 @@ STARTUP_TIMEOUT = 30.0
 # --- the objects ----------------------------------------------------------------------------------------
 
 
-def make_descriptors(count: int, now: int, salt: int) -> list[bytes]:
-    """``count`` node descriptors, each signed by its own key (distinct authors, realistic size)."""
+def make_descriptors(count: int, now: int, salt: int, signers: int = 0) -> list[bytes]:
+    """``count`` node descriptors of realistic size, each signed by its own key (``signers`` 0: every
+    object a new author, the worst case) or by one of ``signers`` keys in turn (a federation's steady
+    state: the node has seen the author before); every object is distinct."""
     out = []
+    keys: dict[int, KeyPair] = {}
     for i in range(count):
-        key = KeyPair.from_seed(hashlib.sha256(f"bench-ingest/{salt}/{i}".encode()).digest())
+        k = i % signers if signers else i
+        key = keys.get(k) or keys.setdefault(
+            k, KeyPair.from_seed(hashlib.sha256(f"bench-ingest/{salt}/{k}".encode()).digest())
+        )
         base = "http://127.0.0.1:9"  # a closed port: the node learns these peers but never reaches them
         payload = {
-            "created": now - 5,
+            "created": now - 5 - (i // signers if signers else 0),
             "did": key.did,
             "role": "office" if i % 2 else "marketplace",
             "name": f"Bench node {salt}-{i}",
@@ -409,11 +416,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=0, help="node config verify_workers (process pool)")
     parser.add_argument("--synchronous", choices=("full", "normal"), help="node config sqlite_synchronous")
     parser.add_argument("--peer", choices=("nostr-relay",), help="also measure this other implementation")
+    parser.add_argument(
+        "--signers", type=int, default=0, help="authors per round (default: one per object, the worst case)"
+    )
     args = parser.parse_args()
 
     now = int(time.time())
     print(f"generating {args.rounds} x {args.count} node descriptors of distinct signers ...", flush=True)
-    rounds = [make_descriptors(args.count, now, salt) for salt in range(args.rounds)]
+    if args.signers and args.count / args.signers > PER_AUTHOR:
+        parser.error(f"--signers: at most {PER_AUTHOR} objects per author (the node's per-author burst)")
+    rounds = [make_descriptors(args.count, now, salt, args.signers) for salt in range(args.rounds)]
     sizes = [len(raw) for objects in rounds for raw in objects]
     peers_needed = math.ceil(args.count / PER_PEER)
     extra: dict[str, Any] = {}
@@ -444,9 +456,10 @@ def main() -> int:
         ratio = ours / baseline
         target = TARGET_POOL if args.workers > 1 else TARGET
         mode = f"verify_workers={args.workers}" if args.workers else "one process"
+        authors = f"{args.signers} signers" if args.signers else "one signer each"
         print(
             f"objects: {args.count} per round x {args.rounds} rounds, node descriptors {min(sizes)}-"
-            f"{max(sizes)} bytes, one signer each; {peers_needed} signed peers, batches of {BATCH}, "
+            f"{max(sizes)} bytes, {authors}; {peers_needed} signed peers, batches of {BATCH}, "
             f"{STREAMS} streams; node: real process, {mode}"
             + (f", sqlite_synchronous={args.synchronous}" if args.synchronous else "")
         )
@@ -463,7 +476,10 @@ def main() -> int:
             f"{'met' if ratio >= target else 'NOT met'})"
         )
         parts = breakdown(
-            make_descriptors(min(args.count, 2000), now, 1000), now, tmp, args.synchronous or "full"
+            make_descriptors(min(args.count, 2000), now, 1000, args.signers),
+            now,
+            tmp,
+            args.synchronous or "full",
         )
         per_object = 1e6 / ours
         print(
