@@ -39,11 +39,13 @@ class FakeOffice:
     def __init__(self) -> None:
         self.document: dict[str, Any] = {}
         self.down = False
+        self.hits = 0
         self.app = web.Application()
         self.app.router.add_get("/status/1", self.handle)
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.hits += 1
         if self.down:
             return web.Response(status=503)
         return web.json_response(self.document)
@@ -349,3 +351,29 @@ async def test_presentation_without_a_right_credential(trusted: TestClient) -> N
         await problem(await trusted.post("/enrol", json=vp), 422, code)
     listed = await (await trusted.get("/admin/enrolments", headers=AUTH)).json()
     assert listed["enrolments"] == []
+
+
+async def test_unsigned_claims_of_a_trusted_office_fetch_nothing(
+    trusted: TestClient, office: FakeOffice
+) -> None:
+    # The status URL of a credential is fetched only once a trusted office's proof on it checks out:
+    # a tampered credential, or one signed by someone else in the office's name, must not make the
+    # marketplace send requests to URLs of the presenter's choosing.
+    import copy
+
+    from protocol.data_integrity import add_proof
+
+    tampered = copy.deepcopy(credential(office))
+    tampered["credentialSubject"]["verbalElement"] = "SOMETHING ELSE"
+    forged = credential(office)
+    del forged["proof"]
+    forged = add_proof(forged, THIEF, created=iso(NOW - 1000))  # issuer still names OFFICE
+    for cred in (tampered, forged):
+        office.hits = 0
+        vp = await presentation(trusted, office, cred=cred)
+        resp = await trusted.post("/enrol", json=vp)
+        assert resp.status == 422, await resp.text()
+        assert office.hits == 0
+    vp = await presentation(trusted, office)  # the genuine credential is fetched and enrols
+    assert (await trusted.post("/enrol", json=vp)).status == 201
+    assert office.hits == 1

@@ -5,8 +5,9 @@ conditional GET answered ``304 Not Modified`` costs about a millisecond. When th
 reached, a cached copy younger than ``MAX_STALE`` is used; without one the credential fails with
 ``status.unavailable`` (the verifier's code for a missing list). A newer version the node holds as an
 object (posted to ``/objects`` or gossiped) wins over an older one fetched or cached, so a revocation
-that arrived by gossip holds even while the office is down. Only URLs named by credentials of a
-trusted office are fetched, so a presenter cannot make the marketplace request arbitrary URLs.
+that arrived by gossip holds even while the office is down. Only URLs named by credentials that a
+trusted office really signed are fetched, so a presenter cannot make the marketplace request arbitrary
+URLs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import rfc8785
 import sqlite_utils
 
 from protocol.acceptance import STATUS_LIST_KIND
+from protocol.data_integrity import verify_proof
 from protocol.errors import ProtocolError
 from protocol.status_list import StatusList, parse_status_entry, verify_status_list_credential
 from protocol.trust_list import TrustStore
@@ -57,12 +59,32 @@ def status_urls(presentation: Any, trust: TrustStore, now: int) -> list[str]:
             continue
         try:
             entries = parse_status_entry(credential["credentialStatus"])
-        except ProtocolError:  # the verifier reports malformed entries with their code
+            named = {(issuer, e.url) for e in entries if e.url.startswith(("http://", "https://"))}
+            # The issuer claim means nothing until the proof is checked: without this, an unsigned
+            # credential naming a trusted office made the node GET any URL it named (SSRF). A URL
+            # this office already named in a credential it signed is known good: no second check.
+            if not named <= _office_urls.keys():
+                if verify_proof(credential, expected_purpose="assertionMethod").controller != issuer:
+                    continue
+                _remember(named)
+        except ProtocolError:  # the verifier reports bad proofs and malformed entries with their codes
             continue
         for entry in entries:
-            if entry.url.startswith(("http://", "https://")) and entry.url not in urls:
+            if (issuer, entry.url) in named and entry.url not in urls:
                 urls.append(entry.url)
     return urls[:MAX_URLS]
+
+
+# (office DID, status list URL) pairs seen in credentials whose proof by that office verified; bounded
+_office_urls: dict[tuple[str, str], None] = {}
+MAX_OFFICE_URLS = 4096
+
+
+def _remember(pairs: Iterable[tuple[str, str]]) -> None:
+    for pair in pairs:
+        if len(_office_urls) >= MAX_OFFICE_URLS:
+            _office_urls.pop(next(iter(_office_urls)))
+        _office_urls[pair] = None
 
 
 def _cached(db: sqlite_utils.Database, url: str) -> tuple[int, str | None, str] | None:
