@@ -210,7 +210,7 @@ def _json(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {}}}
 
 
-_ADMIN = {"security": [{"adminToken": []}]}
+_ADMIN: dict[str, Any] = {"security": [{"adminToken": []}]}
 _AUTH = {"401": problem("auth.missing / auth.invalid")}
 _BODY_ERRORS = {
     "400": problem("request.json: malformed JSON"),
