@@ -169,10 +169,11 @@ def _context_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _document(document: Any, limits: DocumentLimits) -> dict[str, Any]:
+def _document(document: Any, limits: DocumentLimits, *, checked: bool = False) -> dict[str, Any]:
     if not isinstance(document, Mapping):
         raise SchemaError("schema.type", "a secured document is a JSON object")
-    check_json(document, limits)
+    if not checked:
+        check_json(document, limits)
     return dict(document)
 
 
@@ -210,9 +211,13 @@ def add_proof(document: Mapping[str, Any], key: KeyPair, *, created: str, suite:
 
 
 def verify_proof(document: Mapping[str, Any], *, expected_purpose: str,
-                 limits: DocumentLimits = DEFAULT_LIMITS) -> VerifiedProof:
-    """Check the one DataIntegrityProof of ``document``; raise a typed error unless it is valid."""
-    doc = _document(document, limits)
+                 limits: DocumentLimits = DEFAULT_LIMITS, json_checked: bool = False) -> VerifiedProof:
+    """Check the one DataIntegrityProof of ``document``; raise a typed error unless it is valid.
+
+    ``json_checked``: the caller already ran :func:`check_json` with ``limits`` on this document or on
+    one that contains it (a presentation and its credentials), so the walk is not repeated.
+    """
+    doc = _document(document, limits, checked=json_checked)
     _check_purpose(expected_purpose)
     proof = doc.get("proof")
     if not isinstance(proof, dict):

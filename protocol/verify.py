@@ -258,18 +258,20 @@ def _status(doc: Mapping[str, Any], kind: str | None, issuer: str | None, run: _
     return checked
 
 
-def _check_credential(doc: Any, run: _Run) -> _Credential:
+def _check_credential(doc: Any, run: _Run, *, json_checked: bool = False) -> _Credential:
+    """``json_checked``: the presentation holding ``doc`` passed check_json, which covers ``doc``."""
     if not isinstance(doc, Mapping):
         run.fail("schema.credential", "a credential is a JSON object", None)
         return _Credential(None, None, None, None, False)
     start = len(run.failures)
     raw_id = doc.get("id")
     cid = raw_id if isinstance(raw_id, str) else None
-    try:
-        check_json(doc, run.limits)
-    except ProtocolError as exc:
-        run.fail(exc.code, exc.detail, cid)
-        return _Credential(cid, None, None, None, False)
+    if not json_checked:
+        try:
+            check_json(doc, run.limits)
+        except ProtocolError as exc:
+            run.fail(exc.code, exc.detail, cid)
+            return _Credential(cid, None, None, None, False)
 
     run.did("schema")
     kind: str | None = None
@@ -304,7 +306,7 @@ def _check_credential(doc: Any, run: _Run) -> _Credential:
     run.did("proof")
     proof: VerifiedProof | None = None
     try:
-        proof = verify_proof(doc, expected_purpose="assertionMethod", limits=run.limits)
+        proof = verify_proof(doc, expected_purpose="assertionMethod", limits=run.limits, json_checked=True)
     except ProtocolError as exc:
         run.fail(exc.code, exc.detail, cid)
     if proof is not None and issuer is not None:
@@ -476,14 +478,14 @@ def verify_presentation(
     vp = _document(document, run)
     if vp is _UNREADABLE or not _aware(now, run):
         return _result("presentation", run, None, [])
-    credentials = _vp_structure(vp, run)
+    credentials = _vp_structure(vp, run)  # None unless check_json passed on the whole presentation
     if credentials is None:
         return _result("presentation", run, None, [])
 
     run.did("proof")
     proof: VerifiedProof | None = None
     try:
-        proof = verify_proof(vp, expected_purpose="authentication", limits=limits)
+        proof = verify_proof(vp, expected_purpose="authentication", limits=limits, json_checked=True)
     except ProtocolError as exc:
         run.fail(exc.code, exc.detail, None)
     presenter = proof.controller if proof is not None else None
@@ -502,7 +504,7 @@ def verify_presentation(
         if proof.domain != domain:
             run.fail("validity.domain", f"the presentation is addressed to {str(proof.domain)[:200]!r}", None)
 
-    creds = [_check_credential(c, run) for c in credentials]
+    creds = [_check_credential(c, run, json_checked=True) for c in credentials]
     if presenter is not None:
         if marketplace is None and domain.startswith("did:"):
             marketplace = domain

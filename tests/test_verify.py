@@ -369,6 +369,17 @@ def test_embedded_credential_failures_are_reported_per_credential() -> None:
     assert result.valid and not result.checks.trust_checked
 
 
+def test_a_non_json_value_inside_an_embedded_credential_is_refused_once_for_the_presentation() -> None:
+    # The presentation's JSON check covers its credentials (they are not walked again): a value that
+    # is not JSON deep inside a credential must still end in a failure, never an exception.
+    for bad in (float("nan"), {1, 2}, b"bytes"):
+        vc = right_credential()
+        vp = present(HOLDER, [vc])
+        vp["verifiableCredential"][0]["credentialSubject"]["extra"] = bad
+        result = check_vp(vp)
+        assert not result.valid and codes(result) == {"decode.json"}
+
+
 @pytest.mark.parametrize("suite", SUITES)
 def test_tampered_presentation(suite: str) -> None:
     vp = present(HOLDER, [right_credential(suite)], suite)
