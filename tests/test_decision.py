@@ -25,6 +25,17 @@ from protocol.messages import sign_message, verify_message
 from protocol.outcome import DecisionRecord, resolve_outcomes
 from protocol.receipt import build_receipt_payload, parse_receipt, receipt_from_message
 
+# a decision that restricts nothing: every restriction field empty
+NO_ACTION: dict[str, Any] = {
+    "action": "no-action",
+    "decision_visibility": (),
+    "decision_ground": None,
+    "illegal_content_legal_ground": None,
+    "illegal_content_explanation": None,
+    "category": None,
+    "category_specification": (),
+}
+
 
 def test_receipt_round_trip_and_signer_binding() -> None:
     payload = build_receipt_payload(
@@ -137,15 +148,7 @@ def test_bad_decisions(name: str, change: Any, code: str) -> None:
 
 
 def test_no_action_decision_parses_but_exports_nothing() -> None:
-    d = decision(
-        action="no-action",
-        decision_visibility=(),
-        decision_ground=None,
-        illegal_content_legal_ground=None,
-        illegal_content_explanation=None,
-        category=None,
-        category_specification=(),
-    )
+    d = decision(**NO_ACTION)
     parsed = parse_decision(decision_payload(**{f.name: getattr(d, f.name) for f in dataclasses.fields(d)}))
     assert not parsed.restricts
     with pytest.raises(SchemaError) as exc:
@@ -214,13 +217,7 @@ def test_outcome_supersession_latest_and_ties() -> None:
     reversal = _rec(
         2,
         created=T0 + 20,
-        action="no-action",
-        decision_visibility=(),
-        decision_ground=None,
-        illegal_content_legal_ground=None,
-        illegal_content_explanation=None,
-        category=None,
-        category_specification=(),
+        **NO_ACTION,
         supersedes=first.id,
         complaint=b"\x07" * 32,
     )
