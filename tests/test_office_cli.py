@@ -133,3 +133,23 @@ def test_import_finds_and_revokes_lapsed_credentials(
         assert store.status_list_row(db, "1")["version"] == 2
     finally:
         db.close()
+
+
+def test_market_commands_on_the_wrong_role_and_an_oversized_profile(
+    office: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = ROOT / "specs" / "examples" / "marketplace-profile.json"
+    for argv in (["market", "enrolments", "--dir", str(office)],
+                 ["market", "profile", "--dir", str(office), str(profile)]):
+        assert main(argv) == 2
+        assert "is an office node, not a marketplace" in capsys.readouterr().err
+    market = tmp_path / "market"
+    assert main(["init", "--role", "marketplace", "--name", "M", "--dir", str(market)]) == 0
+    huge = tmp_path / "huge.json"
+    huge.write_text('{"programme": "' + "x" * (64 * 1024) + '"}')
+    assert main(["market", "profile", "--dir", str(market), str(huge)]) == 2
+    assert "larger than 65536 bytes" in capsys.readouterr().err
+    assert main(["market", "enrolments", "--dir", str(market)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["office", "credentials", "--dir", str(market)]) == 2
+    assert "is a marketplace node, not an office" in capsys.readouterr().err

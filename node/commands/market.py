@@ -12,13 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-from ..config import NodeConfig, load_config
-from ..errors import ConfigError
 from ..keystore import load_key, passphrase_from_env
 from ..marketplace import store
-from ..storage.db import open_database, transaction
+from ..storage.db import transaction
 from ..storage.objects import ObjectStore
 from . import market_notices
+from .nodedir import node_database, role_config
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 MAX_PROFILE_BYTES = 64 * 1024
@@ -41,17 +40,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     market_notices.register(sub)  # decide, notices, complaint, notifier, export-sor, match (issue 6)
 
 
-def _market_config(directory: Path) -> NodeConfig:
-    config = load_config(directory)
-    if config.role != "marketplace":
-        raise ConfigError("config.role", f"{directory} is a {config.role} node, not a marketplace")
-    return config
-
-
 def cmd_profile(args: argparse.Namespace) -> int:
-    config = _market_config(args.dir)
+    config = role_config(args.dir, "marketplace")
     try:
-        data = args.file.read_bytes()[: MAX_PROFILE_BYTES + 1]
+        with args.file.open("rb") as f:
+            data = f.read(MAX_PROFILE_BYTES + 1)
         if len(data) > MAX_PROFILE_BYTES:
             raise ValueError(f"larger than {MAX_PROFILE_BYTES} bytes")
         profile = json.loads(data)
@@ -59,21 +52,14 @@ def cmd_profile(args: argparse.Namespace) -> int:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     key = load_key(config.key_path, passphrase_from_env(args.passphrase_env))
-    db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
-    try:
-        with transaction(db):
-            id_hex = store.publish_profile(ObjectStore(db), key, profile, int(time.time()))
-    finally:
-        db.close()
+    with node_database(config) as db, transaction(db):
+        id_hex = store.publish_profile(ObjectStore(db), key, profile, int(time.time()))
     print(f"published profile {id_hex} ({config.url}/profile)")
     return EXIT_OK
 
 
 def cmd_enrolments(args: argparse.Namespace) -> int:
-    config = _market_config(args.dir)
-    db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
-    try:
+    config = role_config(args.dir, "marketplace")
+    with node_database(config) as db:
         print(json.dumps(store.list_enrolments(db, args.holder), indent=1))
-    finally:
-        db.close()
     return EXIT_OK

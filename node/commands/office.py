@@ -17,11 +17,10 @@ from pathlib import Path
 from protocol.issuance import DEFAULT_MAX_ATTEMPTS, DEFAULT_OFFER_TTL
 from protocol.register import parse_register
 
-from ..config import NodeConfig, load_config
-from ..errors import ConfigError
 from ..keystore import load_key, passphrase_from_env
 from ..office import issue, service, store
-from ..storage.db import open_database, transaction
+from ..storage.db import transaction
+from .nodedir import node_database, role_config
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 MAX_REGISTER_BYTES = 512 * 1024 * 1024
@@ -66,15 +65,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     creds.set_defaults(handler=cmd_credentials)
 
 
-def _office_config(directory: Path) -> NodeConfig:
-    config = load_config(directory)
-    if config.role != "office":
-        raise ConfigError("config.role", f"{directory} is a {config.role} node, not an office")
-    return config
-
-
 def cmd_import(args: argparse.Namespace) -> int:
-    config = _office_config(args.dir)
+    config = role_config(args.dir, "office")
     try:
         if args.file.stat().st_size > MAX_REGISTER_BYTES:
             print(f"error: {args.file} is larger than {MAX_REGISTER_BYTES} bytes", file=sys.stderr)
@@ -94,8 +86,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if show_progress:
             print(f"imported {done}/{total}", file=sys.stderr, flush=True)
 
-    db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
-    try:
+    with node_database(config) as db:
         counts = store.import_entries(db, (e for _, e in parsed.entries), int(time.time()), progress=progress)
         lapsed = store.lapsed_credentials(db, service.ISSUABLE_STATUSES)
         revoked = []
@@ -110,8 +101,6 @@ def cmd_import(args: argparse.Namespace) -> int:
                 "revoked" if credential_id in revoked else "still valid: use --revoke-lapsed or office revoke"
             )
             print(f"credential {credential_id}: its right is no longer registered ({state})", file=sys.stderr)
-    finally:
-        db.close()
     summary = {
         "accepted": total,
         "inserted": counts.inserted,
@@ -132,15 +121,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_offer(args: argparse.Namespace) -> int:
-    config = _office_config(args.dir)
-    db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
-    try:
-        with transaction(db):
-            new = service.create_offer(
-                db, args.number, int(time.time()), ttl=args.ttl, max_attempts=args.max_attempts
-            )
-    finally:
-        db.close()
+    config = role_config(args.dir, "office")
+    with node_database(config) as db, transaction(db):
+        new = service.create_offer(
+            db, args.number, int(time.time()), ttl=args.ttl, max_attempts=args.max_attempts
+        )
     if args.json:
         print(json.dumps(new.as_json()))
     else:
@@ -154,14 +139,10 @@ def cmd_offer(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    config = _office_config(args.dir)
+    config = role_config(args.dir, "office")
     key = load_key(config.key_path, passphrase_from_env(args.passphrase_env))
-    db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
-    try:
-        with transaction(db):
-            result = issue.revoke(key, db, args.credential, int(time.time()))
-    finally:
-        db.close()
+    with node_database(config) as db, transaction(db):
+        result = issue.revoke(key, db, args.credential, int(time.time()))
     if args.json:
         print(json.dumps(result))
     else:
@@ -173,10 +154,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_credentials(args: argparse.Namespace) -> int:
-    config = _office_config(args.dir)
-    db = open_database(config.db_path, synchronous=config.sqlite_synchronous)
-    try:
+    config = role_config(args.dir, "office")
+    with node_database(config) as db:
         print(json.dumps(store.list_credentials(db), indent=1))
-    finally:
-        db.close()
     return EXIT_OK
