@@ -2,7 +2,8 @@
 last of the other nodes holds it (issue 5 target: p99 <= 1 s with 20 nodes).
 
 Each node bootstraps from two earlier ones and meets the rest through gossiped descriptors. Objects are
-trust lists from distinct roots (every node trusts them all), published one at a time at random nodes.
+trust lists from distinct roots (every node trusts them all), published one at a time at random nodes,
+after ``--warmup`` unmeasured ones that shape the dissemination trees (as in scripts/simulate.py).
 Arrival is observed by polling each node's SQLite database read-only (WAL allows it) every few
 milliseconds, so measuring adds no HTTP load to the nodes. Also printed, side by side in the same run:
 the latency of the publishing POST itself and of the first remote arrival, and the ratio p99 / 1 s.
@@ -125,12 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=20)
     parser.add_argument("--objects", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=20, help="objects published first, not measured")
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between publications")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     roots = [
-        KeyPair.from_seed(hashlib.sha256(b"propagation-root-%d" % i).digest()) for i in range(args.objects)
+        KeyPair.from_seed(hashlib.sha256(b"propagation-root-%d" % i).digest())
+        for i in range(args.warmup + args.objects)
     ]
     with tempfile.TemporaryDirectory(prefix="rightsmesh-propagation-") as tmp:
         t0 = time.perf_counter()
@@ -139,8 +142,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(nodes)} nodes started in {time.perf_counter() - t0:.1f}s")
             dbs = [sqlite3.connect(f"file:{n.dir / 'node.db'}?mode=ro", uri=True) for n in nodes]
             time.sleep(2.0)  # let descriptors spread and views fill
+            for root in roots[: args.warmup]:  # shape the trees, as a mesh in service has them
+                post(nodes[rng.randrange(len(nodes))], trust_list(root))
+                time.sleep(args.gap)
+            time.sleep(1.0)
             posted, first, last = [], [], []
-            for root in roots:
+            for root in roots[args.warmup :]:
                 p, f, la = measure(nodes, trust_list(root), rng.randrange(len(nodes)), dbs)
                 posted.append(p)
                 first.append(f)
