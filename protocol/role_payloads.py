@@ -93,7 +93,8 @@ def check_profile(payload: Any, *, signed: bool = True) -> Fields:
     f.text("programme", max_len=200)
     f.opt_text("programme_url", max_len=2000)
     rights = f.array("accepted_rights", max_len=3, min_len=1)
-    if any(r not in RIGHT_TYPES for r in rights) or len(set(rights)) != len(rights):
+    # isinstance first: a list or map in the array is unhashable and would raise TypeError, not SchemaError
+    if any(not isinstance(r, str) or r not in RIGHT_TYPES for r in rights) or len(set(rights)) != len(rights):
         raise f.bad("accepted_rights", "distinct values among " + ", ".join(sorted(RIGHT_TYPES)))
     endpoint = f.text("notice_endpoint", max_len=2000)
     if not endpoint.startswith(("https://", "http://")):
@@ -167,6 +168,6 @@ def check_enrolment_result(payload: Any) -> Fields:
         r.opt_text("verbal_element", max_len=500)
         r.opt_text("valid_until", max_len=40)
     checks = f.array("checks", max_len=len(ENROLMENT_CHECKS), min_len=1)
-    if any(c not in ENROLMENT_CHECKS for c in checks):
+    if any(not isinstance(c, str) or c not in ENROLMENT_CHECKS for c in checks):
         raise f.bad("checks", "names of checks among " + ", ".join(sorted(ENROLMENT_CHECKS)))
     return f
