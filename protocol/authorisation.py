@@ -158,7 +158,8 @@ def authorisation_from_credential(document: Mapping[str, Any]) -> Authorisation:
     subject = subject_of(document)
     unknown = set(subject) - _CLAIMS
     if unknown:
-        raise SchemaError("schema.authorisation", f"unexpected authorisation claims {sorted(unknown)[:10]}")
+        names = sorted(map(str, unknown))[:10]
+        raise SchemaError("schema.authorisation", f"unexpected authorisation claims {names}")
     if "authorisedMarketplaces" not in subject:
         raise SchemaError("schema.authorisation", "authorisedMarketplaces is required (DIDs or [\"any\"])")
     authorisation = make_authorisation(

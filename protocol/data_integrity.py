@@ -224,7 +224,7 @@ def verify_proof(document: Mapping[str, Any], *, expected_purpose: str,
         raise _proof_error("the document must have exactly one proof object")
     extra = set(proof) - _PROOF_FIELDS
     if extra:
-        raise _proof_error(f"unsupported proof fields: {sorted(extra)[:5]}")
+        raise _proof_error(f"unsupported proof fields: {sorted(map(str, extra))[:5]}")
     if proof.get("type") != PROOF_TYPE:
         raise _proof_error(f"proof type must be {PROOF_TYPE}")
     suite = _check_suite(proof.get("cryptosuite"))

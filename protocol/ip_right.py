@@ -192,7 +192,7 @@ def _parse(raw: Any, names: Mapping[str, str]) -> IPRight:
         raise SchemaError("schema.right.type", "a right is a JSON object")
     unknown = set(raw) - set(names.values())
     if unknown:
-        raise SchemaError("schema.right.unknown-field", f"unknown fields: {sorted(unknown)[:10]}")
+        raise SchemaError("schema.right.unknown-field", f"unknown fields: {sorted(map(str, unknown))[:10]}")
     values: dict[str, Any] = {}
     for name, spelling in names.items():
         required = name in ("right_type", "office", "application_number", "territory", "filing_date",

@@ -176,7 +176,7 @@ def entry_from_mapping(raw: Mapping[str, Any]) -> RegisterEntry:
     """Validate one record (CSV row or JSON object) into an entry; raises SchemaError with a stable code."""
     unknown = set(raw) - set(CSV_COLUMNS)
     if unknown:
-        raise SchemaError("schema.unknown-field", f"unknown fields: {sorted(unknown)}")
+        raise SchemaError("schema.unknown-field", f"unknown fields: {sorted(map(str, unknown))}")
     right_type = _choice(raw, "right_type", RIGHT_TYPES, required=True)
     office = _pattern(raw, "office", _OFFICE, required=True)
     application_number = _pattern(raw, "application_number", _NUMBER, required=True)

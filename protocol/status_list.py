@@ -104,7 +104,8 @@ def _one_entry(raw: Any) -> StatusEntry:
         raise UnsupportedError("unsupported.status-type", f"credentialStatus must be a {ENTRY_TYPE}")
     unknown = set(raw) - _ENTRY_KEYS
     if unknown:
-        raise SchemaError("schema.credential-status", f"unexpected credentialStatus fields {sorted(unknown)}")
+        names = sorted(map(str, unknown))
+        raise SchemaError("schema.credential-status", f"unexpected credentialStatus fields {names}")
     if raw.get("statusSize", 1) != 1:
         raise UnsupportedError("unsupported.status-size", "only statusSize 1 (one bit per credential)")
     purpose = raw.get("statusPurpose")
@@ -284,7 +285,7 @@ def status_list_from_credential(document: Mapping[str, Any]) -> StatusList:
     subject = subject_of(document)
     unknown = set(subject) - _SUBJECT_KEYS
     if unknown:
-        raise SchemaError("schema.status-list", f"unexpected status list fields {sorted(unknown)}")
+        raise SchemaError("schema.status-list", f"unexpected status list fields {sorted(map(str, unknown))}")
     if subject.get("type") != "BitstringStatusList":
         raise SchemaError("schema.status-list", "credentialSubject.type must be BitstringStatusList")
     purpose = subject.get("statusPurpose")

@@ -161,7 +161,7 @@ def parse_trust_list(message: SignedMessage) -> TrustList:
     payload = message.payload
     unknown = set(payload) - _PAYLOAD_KEYS
     if unknown:
-        raise SchemaError("schema.trust-list", f"unexpected fields {sorted(unknown)[:10]}")
+        raise SchemaError("schema.trust-list", f"unexpected fields {sorted(map(str, unknown))[:10]}")
     return TrustList(
         root=message.signer,
         sequence=_int(payload.get("sequence"), "sequence"),

@@ -235,3 +235,30 @@ def test_match_distance_out_of_range() -> None:
         with pytest.raises(SchemaError) as exc:
             index.match(listing, max_distance=distance)
         assert exc.value.code == "schema.listing.bad-max-distance"
+
+
+def test_a_non_text_key_among_unknown_fields_is_a_schema_error() -> None:
+    # Callers may hand in-memory maps to the structural parsers: an int key next to text keys used to
+    # make the error message's sorted() raise TypeError (int < str).
+    from credential_fixtures import authorisation, list_credential, right_credential
+
+    from protocol.authorisation import authorisation_from_credential
+    from protocol.ip_right import right_from_json
+    from protocol.status_list import parse_status_entry, status_list_from_credential
+
+    vc = right_credential()
+    grant = authorisation([vc["id"]])
+    grant["credentialSubject"].update({7: "x", "zz": "y"})
+    listed = list_credential()
+    listed["credentialSubject"].update({7: "x", "zz": "y"})
+    entry = {**vc["credentialStatus"], 7: "x", "zz": "y"}
+    cases = [
+        (lambda: authorisation_from_credential(grant), "schema.authorisation"),
+        (lambda: status_list_from_credential(listed), "schema.status-list"),
+        (lambda: parse_status_entry(entry), "schema.credential-status"),
+        (lambda: right_from_json({"right_type": "trademark", 7: "x", "zz": 1}), "schema.right.unknown-field"),
+    ]
+    for call, code in cases:
+        with pytest.raises(SchemaError) as exc:
+            call()
+        assert exc.value.code == code
