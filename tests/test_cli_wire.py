@@ -147,3 +147,12 @@ def test_inspect_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
     assert main(["inspect", str(tmp_path / "missing.cose")]) == 2
     assert main(["inspect", str(expired), "--now", "yesterday"]) == 2
+
+
+def test_inspect_now_needs_a_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the same --now rules as credential verify: a date-time without zone is ambiguous
+    message = tmp_path / "m.cose"
+    message.write_bytes(sign_message(KeyPair.from_seed(bytes(32)), "test", {"created": NOW}))
+    assert main(["inspect", str(message), "--now", "2026-01-01T00:00:00"]) == 2
+    assert "config.time" in capsys.readouterr().err
+    assert main(["inspect", str(message), "--now", "2026-01-01T01:00:00+01:00"]) == 0

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..credential_cli import parse_moment
 from ..errors import ConfigError
 from ..inspectors import Inspection, load_inspectors
 
@@ -24,20 +24,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("inspect", help="decode, verify and print a signed object")
     parser.add_argument("file", type=Path, metavar="FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--now", help="check validity at this ISO 8601 time instead of the clock")
+    parser.add_argument("--now", help="check validity at this ISO 8601 date-time with zone (default: now)")
     parser.set_defaults(handler=_inspect)
 
 
 def parse_now(text: str | None) -> int:
-    if text is None:
-        return int(time.time())
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError as exc:
-        raise ConfigError("config.time", f"--now {text!r} is not an ISO 8601 date-time") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    """``--now`` as Unix seconds: an ISO 8601 date-time with zone, as every other command takes it."""
+    return int(parse_moment(text).timestamp())
 
 
 def _iso(value: int | str | None) -> str | None:
