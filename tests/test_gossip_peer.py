@@ -4,6 +4,7 @@ and the peer table surviving a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from node.appkeys import OBJECTS
 from node.gossip.index import GOSSIPED_KINDS
@@ -22,6 +24,7 @@ from protocol.acceptance import Refuse, TrustState, decide
 from protocol.keys import KeyPair
 from protocol.messages import MESSAGE_KINDS, sign_message, verify_message
 from protocol.peers import PeerState
+from protocol.ratelimit import BucketPolicy, GossipLimits, RateLimiter
 from protocol.reconcile import Reconciler
 from protocol.reconcile_store import MemoryStore
 from tests.gossip_fixtures import (
@@ -325,3 +328,55 @@ async def test_versions_arriving_out_of_order_still_give_identical_sets(
     )
     assert decode_list(answer, 1 << 20) == [first]
     assert (now - 30, bytes.fromhex(sid(first))) in index_items(b)
+
+
+async def test_per_author_rate_limit(pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession) -> None:
+    a, _ = pair
+    a.engine.limits = GossipLimits(
+        RateLimiter(BucketPolicy(rate=100.0, burst=100.0)), RateLimiter(BucketPolicy(rate=0.001, burst=2.0))
+    )
+    lists = [root_trust_list(1), root_trust_list(1, OTHER_ROOT)]
+    other = [root_trust_list(2), root_trust_list(2, OTHER_ROOT)]
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/objects", push_body(*lists, other[0]))
+    assert status == 200 and json.loads(answer)["stored"] == 3  # two authors: ROOT twice, OTHER_ROOT once
+    third = root_trust_list(3)  # ROOT's third in a burst of 2
+    status, answer = await peer_post(session, ROGUE, a.url + "/peer/objects", push_body(other[1], third))
+    assert status == 429 and json.loads(answer)["code"] == "peer.rate-limited"
+    assert sid(other[1]) in a.ids() and sid(third) not in a.ids()
+
+
+async def test_a_hanging_peer_does_not_stall_the_others(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """A peer that greets properly, then never answers a push: the other peers still get every object."""
+    hang = KeyPair.from_seed(bytes([202] * 32))
+    fake = web.Application()
+    sock = bind_socket("127.0.0.1", 0)
+    fake_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    async def hello(request: web.Request) -> web.Response:
+        payload = {"created": int(time.time()), "did": hang.did, "role": "office", "url": fake_url}
+        return web.Response(
+            body=sign_message(hang, "node-descriptor", payload), content_type="application/cose"
+        )
+
+    async def stall(request: web.Request) -> web.Response:
+        await asyncio.sleep(60)
+        return web.Response(status=204)
+
+    fake.router.add_post("/peer/hello", hello)
+    fake.router.add_post("/peer/{op}", stall)
+    runner = web.AppRunner(fake, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    a = await start_live(tmp_path, "a", seed=41, peers=[fake_url], gossip_timeout=30.0, gossip_interval=600.0)
+    b = await start_live(tmp_path, "b", seed=42, peers=[a.url], gossip_interval=600.0)
+    try:
+        assert await wait_for(lambda: hang.did in a.engine.tree.peers and b.key.did in a.engine.tree.peers)
+        for raw in (root_trust_list(1), root_trust_list(1, OTHER_ROOT), root_trust_list(2)):
+            assert await post_object(session, a, raw) == 201
+            assert await wait_for(lambda raw=raw: sid(raw) in b.ids(), 3.0)  # type: ignore[misc]
+    finally:
+        await b.stop()
+        await a.stop()
+        await runner.cleanup()
