@@ -26,7 +26,7 @@ def presentation(
     holder: str, credentials: Sequence[Mapping[str, Any]], *, presentation_id: str | None = None
 ) -> dict[str, Any]:
     """The unsigned presentation of ``credentials`` (each a secured credential, embedded unchanged)."""
-    if isinstance(credentials, Mapping | str) or len(credentials) > MAX_CREDENTIALS:
+    if not isinstance(credentials, list | tuple) or len(credentials) > MAX_CREDENTIALS:
         raise SchemaError("schema.presentation", f"a presentation holds a list of at most {MAX_CREDENTIALS}")
     if not all(isinstance(c, Mapping) for c in credentials):
         raise SchemaError("schema.presentation", "each credential is a JSON object")

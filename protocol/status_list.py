@@ -183,7 +183,7 @@ class StatusList:
 
     def get(self, index: int) -> bool:
         """The bit at ``index`` (bit 0 = most significant bit of the first byte)."""
-        if not 0 <= index < self.size:
+        if type(index) is not int or not 0 <= index < self.size:
             raise SchemaError("schema.status-index", f"index {index} is outside a list of {self.size}")
         return bool(self.bits[index >> 3] & (0x80 >> (index & 7)))
 

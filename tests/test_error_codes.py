@@ -262,3 +262,22 @@ def test_a_non_text_key_among_unknown_fields_is_a_schema_error() -> None:
         with pytest.raises(SchemaError) as exc:
             call()
         assert exc.value.code == code
+
+
+def test_signing_side_apis_refuse_wrongly_typed_arguments_with_codes() -> None:
+    from credential_fixtures import HOLDER as VC_HOLDER
+    from credential_fixtures import MARKET, status_list
+
+    from protocol.presentation import create_presentation
+    from protocol.status_list import revoke
+
+    for credentials in (5, "cred", {"id": "urn:x"}):
+        with pytest.raises(SchemaError) as exc:
+            create_presentation(VC_HOLDER, credentials, challenge="c", domain=MARKET.did,  # type: ignore[arg-type]
+                                created="2026-01-01T00:00:00Z")
+        assert exc.value.code == "schema.presentation"
+    for index in ("3", 2.0, True, None):
+        with pytest.raises(SchemaError) as exc:
+            revoke(status_list(), index)  # type: ignore[arg-type]
+        assert exc.value.code == "schema.status-index"
+    assert revoke(status_list(), 3).get(3)
