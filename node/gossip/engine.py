@@ -15,7 +15,6 @@ import hashlib
 import logging
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -29,7 +28,6 @@ from protocol.plumtree import (
     FetchObjects,
     ObjectPublished,
     ObjectReceived,
-    ObjectRejected,
     PeerDown,
     PeerUp,
     Plumtree,
@@ -43,24 +41,20 @@ from protocol.plumtree import (
 from protocol.ratelimit import GossipLimits
 
 from ..appkeys import CLIENT, CLOCK, CONFIG, DESCRIPTOR, NODE_KEY, OBJECTS
-from ..batch_check import BatchChecker, CheckFailure, CheckOutcome
+from ..batch_check import BatchChecker
 from ..errors import NodeError
-from ..ingest import Checked, Ingested, Refused, accept_object, check_message, is_json_credential
-from ..metrics import gossip_bytes, gossip_round, kind_of, object_outcome
-from ..storage.db import transaction
-from . import deps
+from ..ingest import Refused, accept_object, check_message
+from ..metrics import gossip_bytes, gossip_round
+from . import inbound
 from .client import Caller, PeerCallError, PeerLink
+from .inbound import HARMLESS, Received
 from .index import ReconcileIndex
 from .peerstore import StoredPeerTable, load_peers, save_peers
 from .wire import CBOR_TYPE, COSE_TYPE, decode_list, encode_ihave, encode_list, encode_push
 
 log = logging.getLogger("rightsmesh.gossip")
 
-# Refusals an honest peer can cause (the object went stale or expired on the way): not stored, no penalty.
-HARMLESS = frozenset({"validity.expired", "validity.stale-sequence", "validity.stale-version"})
-SUPERSEDED = frozenset({"validity.stale-sequence", "validity.stale-version"})
 INVALID_COST = PeerPolicy().invalid_cost * 1.05
-CHECK_CHUNK = 128  # objects checked, then stored in one transaction, between two yields to the loop
 
 
 def tree_config(fanout: int) -> PlumtreeConfig:
@@ -68,18 +62,6 @@ def tree_config(fanout: int) -> PlumtreeConfig:
     the first hop and batches announcements for longer than the simulation does; tree repair waits
     ``ihave_interval + graft_timeout`` (under half a second)."""
     return PlumtreeConfig(fanout=fanout, flood_hops=1, ihave_interval=0.5)
-
-
-@dataclass
-class Received:
-    """What became of a batch of objects from a peer."""
-
-    stored: int = 0
-    known: int = 0
-    invalid: int = 0
-    ignored: int = 0
-    limited: float = 0.0  # > 0: the rest was refused by a rate limit; retry after this many seconds
-    refused: bool = False  # the peer got banned during the batch
 
 
 class GossipEngine:
@@ -322,121 +304,9 @@ class GossipEngine:
     async def receive(
         self, did: str, entries: Sequence[tuple[bytes, int, str]], *, solicited: bool, retry: bool = False
     ) -> Received:
-        """Validate objects from a peer, store the valid ones, score the peer, tell the tree.
-
-        JSON credentials go after COSE messages, so a status list can find the trust list that came in
-        the same batch. Unsolicited (pushed) objects pass the per-peer and per-author rate limits.
-        A chunk of objects is checked first (signatures: in the process pool when ``verify_workers`` is
-        set), then accepted in order and stored in one transaction (one commit, so one WAL fsync, per
-        chunk rather than per object); the tree and the index hear of them after the commit.
-        A notice relying on a credential the node lacks waits while the credential is fetched from the
-        sender (:mod:`node.gossip.deps`), then is decided again (``retry``: the second time).
-        """
-        result = Received()
-        events: list[Event] = []
-        waiting: list[tuple[tuple[bytes, int, str], tuple[str, ...]]] | None = None if retry else []
-        ordered = sorted(entries, key=lambda entry: is_json_credential(entry[0]))
-        for start in range(0, len(ordered), CHECK_CHUNK):
-            if start:
-                await asyncio.sleep(0)
-            chunk = ordered[start : start + CHECK_CHUNK]
-            now = int(self.now())
-            ids = [hashlib.sha256(raw).digest() for raw, _, _ in chunk]
-            fresh = [i for i, item_id in enumerate(ids) if not self.store.has(item_id.hex())]
-            checked = dict(
-                zip(fresh, await self.checker.check([chunk[i][0] for i in fresh], now), strict=True)
-            )
-            stored: list[tuple[Ingested, CheckOutcome]] = []
-            self._receiving = True
-            try:
-                with transaction(self.store.db):
-                    self._accept_chunk(
-                        did, chunk, ids, checked, now, solicited, result, events, stored, waiting
-                    )
-            finally:
-                self._receiving = False
-            for ingested, outcome in stored:
-                self.index.add(ingested.id, ingested.kind, ingested.created, ingested.expires, now)
-                if ingested.kind == "node-descriptor" and isinstance(outcome, Checked) and outcome.message:
-                    message = outcome.message
-                    self.learn_descriptor(message.signer, message.payload.get("url"), message.created)
-            if result.refused or result.limited:
-                break
-        if result.refused:
-            self.drop_from_view(did)
-        self.feed(events)
-        if waiting and not result.refused:
-            await deps.fetch_credentials(self, did, [cid for _, refs in waiting for cid in refs])
-            again = await self.receive(did, [entry for entry, _ in waiting], solicited=solicited, retry=True)
-            for name in ("stored", "known", "invalid", "ignored"):
-                setattr(result, name, getattr(result, name) + getattr(again, name))
-            result.refused, result.limited = again.refused, max(result.limited, again.limited)
-        return result
-
-    def _accept_chunk(
-        self,
-        did: str,
-        chunk: Sequence[tuple[bytes, int, str]],
-        ids: Sequence[bytes],
-        checked: dict[int, CheckOutcome],
-        now: int,
-        solicited: bool,
-        result: Received,
-        events: list[Event],
-        stored: list[tuple[Ingested, CheckOutcome]],
-        waiting: list[tuple[tuple[bytes, int, str], tuple[str, ...]]] | None,
-    ) -> None:
-        """Accept (in order) the checked objects of one chunk, inside the caller's transaction."""
-        for i, (raw, hops, root) in enumerate(chunk):
-            item_id = ids[i]
-            if self.peers.is_refused(did, now):
-                result.refused = True
-                return
-            outcome = checked.get(i)
-            if outcome is None:  # held before it was checked
-                result.known += 1
-                object_outcome(self.app, kind_of(raw), "duplicate", source="gossip")
-                events.append(self._received(did, item_id, 0, solicited, hops, root, known=True))
-                continue
-            try:
-                if isinstance(outcome, CheckFailure):
-                    raise Refused(outcome.code, outcome.detail)
-                if not solicited:
-                    decision = self.limits.admit(did, outcome.signer, now)
-                    if not decision.allowed:
-                        result.limited = max(decision.retry_after, 1.0)
-                        return
-                ingested = accept_object(self.config, self.store, outcome, now)
-            except (ProtocolError, Refused) as exc:
-                refs = deps.references(outcome) if exc.code == deps.MISSING and waiting is not None else ()
-                if refs and waiting is not None:
-                    waiting.append(((raw, hops, root), refs))
-                    continue
-                object_outcome(self.app, kind_of(raw), "rejected", exc.code, source="gossip")
-                events.append(ObjectRejected(did, item_id))
-                if exc.code in SUPERSEDED and isinstance(outcome, Checked):
-                    self.index.decline(outcome.id, outcome.created, outcome.raw)
-                if exc.code in HARMLESS or exc.code in deps.NO_FAULT:
-                    result.ignored += 1
-                else:
-                    result.invalid += 1
-                    self.penalise(did)
-                    log.info("invalid object %s from %s: %s", item_id.hex()[:12], did, exc.code)
-                continue
-            result.stored += ingested.inserted
-            object_outcome(
-                self.app, ingested.kind, "accepted" if ingested.inserted else "duplicate", source="gossip"
-            )
-            stored.append((ingested, outcome))
-            events.append(self._received(did, item_id, ingested.created, solicited, hops, root))
-
-    @staticmethod
-    def _received(
-        did: str, item_id: bytes, created: int, solicited: bool, hops: int, root: str, known: bool = False
-    ) -> ObjectReceived:
-        if solicited:  # answers to our requests carry no tree tags
-            return ObjectReceived(did, item_id, created, solicited=True, known=known)
-        return ObjectReceived(did, item_id, created, solicited=False, known=known, hops=hops, root=root)
+        """Validate objects from a peer, store the valid ones, score the peer, tell the tree
+        (:func:`node.gossip.inbound.receive`)."""
+        return await inbound.receive(self, did, entries, solicited=solicited, retry=retry)
 
     def penalise(self, did: str) -> None:
         """One invalid object (or answer) from ``did``. Slightly above the policy's cost, so that score
