@@ -94,7 +94,10 @@ def context_document(url: str) -> Mapping[str, Any]:
 
 def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """pyld-shaped RemoteDocument for a shipped context; any other URL is ``unsupported.context``."""
-    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(context_document(url))}
+    # tag "static": the shipped files never change, so pyld's resolver may keep the resolved context in
+    # its shared cache (without a tag it fetched, copied and re-canonicalised each context on every call)
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(context_document(url)),
+            "tag": "static"}
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -66,6 +66,24 @@ def test_canonize_equals_pyld_normalize(document: dict[str, Any]) -> None:
     assert "_:c14n" in expected
 
 
+def test_shipped_contexts_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loader tags its documents "static", so pyld keeps each resolved context in the shared cache:
+    # canonicalising again loads nothing (before, every call fetched and re-canonicalised each context).
+    document = _docs()[0]
+    first = jsonld.canonize(document)
+    calls: list[str] = []
+    original = jsonld.document_loader
+
+    def counting(url: str, options: Any = None) -> dict[str, Any]:
+        calls.append(url)
+        return original(url, options)
+
+    monkeypatch.setattr(jsonld, "document_loader", counting)
+    assert jsonld.canonize(document) == first
+    assert calls == []
+    assert jsonld.document_loader(V2)["tag"] == "static"
+
+
 def test_check_json_limits() -> None:
     limits = jsonld.DocumentLimits(max_bytes=100, max_depth=3, max_items=5)
     jsonld.check_json({"a": [1, "x"]}, limits)
