@@ -73,15 +73,25 @@ def read_object(path: Path, what: str) -> dict[str, Any]:
     return value
 
 
+def write_bytes(data: bytes, out: Path | None) -> None:
+    """``data`` to ``out``, or to standard output without one; an unwritable file is ``config.write``."""
+    if out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise ConfigError("config.write", f"cannot write {out}: {exc.strerror}") from exc
+
+
 def write_json(document: Any, out: Path | None) -> None:
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out is None:
         sys.stdout.write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError("config.write", f"cannot write {out}: {exc.strerror}") from exc
+    write_bytes(text.encode("utf-8"), out)
 
 
 def parse_moment(text: str | None, option: str = "--now") -> datetime:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from protocol.messages import MESSAGE_KINDS, sign_message
 
-from ..credential_cli import add_key_options, load_key
+from ..credential_cli import add_key_options, load_key, write_bytes
 from ..errors import ConfigError
 
 
@@ -58,13 +57,5 @@ def _sign(args: argparse.Namespace) -> int:
     key = load_key(args)  # plain or passphrase-encrypted, like every other signing command
     payload = read_payload(args.payload)
     payload.setdefault("created", int(time.time()))
-    data = sign_message(key, args.kind, payload)
-    if args.out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        try:
-            args.out.write_bytes(data)
-        except OSError as exc:
-            raise ConfigError("config.write", f"cannot write {args.out}: {exc.strerror}") from exc
+    write_bytes(sign_message(key, args.kind, payload), args.out)
     return 0

@@ -23,6 +23,7 @@ from ..credential_cli import (
     parse_moment,
     read_bytes,
     read_json,
+    write_bytes,
 )
 from ..errors import ConfigError
 
@@ -69,10 +70,7 @@ def _sign(args: argparse.Namespace) -> int:
     created = _seconds(args.created, "--created") if args.created else int(parse_moment(None).timestamp())
     expires = _seconds(args.expires, "--expires") if args.expires else None
     data = sign_trust_list(load_key(args), entries, sequence=args.sequence, created=created, expires=expires)
-    try:
-        args.out.write_bytes(data)
-    except OSError as exc:
-        raise ConfigError("config.write", f"cannot write {args.out}: {exc.strerror}") from exc
+    write_bytes(data, args.out)
     return 0
 
 
