@@ -175,9 +175,10 @@ def test_rogue_peer_is_refused_and_nothing_it_sends_is_stored(mesh: list[NodePro
         "node-descriptor",
         {"created": now, "did": ROOTS[0].did, "role": "office", "url": "http://127.0.0.1:9"},
     )
-    stale_future = trust_list(ROOTS[5], 3)[:-1] + b"\x00"
+    signed = trust_list(ROOTS[5], 3)
+    bad_signature = signed[:-1] + bytes([signed[-1] ^ 1])  # always differs from the signed byte
     malformed = [b"\xd2\x84\x40", b"{not json", b""]
-    bad = [bytes(forged), unauthorised, impostor, stale_future, *malformed]
+    bad = [bytes(forged), unauthorised, impostor, bad_signature, *malformed]
     target = mesh[0]
     accepted_invalid = 0
     for _round in range(5):
