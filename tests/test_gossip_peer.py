@@ -380,3 +380,20 @@ async def test_a_hanging_peer_does_not_stall_the_others(
         await b.stop()
         await a.stop()
         await runner.cleanup()
+
+
+async def test_every_peer_request_draws_on_the_per_peer_limit(
+    pair: tuple[LiveNode, LiveNode], session: aiohttp.ClientSession
+) -> None:
+    a, _ = pair
+    a.engine.limits = GossipLimits(
+        RateLimiter(BucketPolicy(rate=0.001, burst=3.0)), RateLimiter(BucketPolicy(rate=1.0, burst=10.0))
+    )
+    statuses = []
+    for _ in range(4):
+        status, answer = await peer_post(
+            session, ROGUE, a.url + "/peer/ihave", encode_ihave([(bytes(32), 1)])
+        )
+        statuses.append(status)
+    assert statuses == [204, 204, 204, 429]
+    assert json.loads(answer)["code"] == "peer.rate-limited"

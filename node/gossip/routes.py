@@ -26,6 +26,9 @@ from .wire import CBOR_TYPE, COSE_TYPE, RECONCILE_TYPE, decode_ids, decode_ihave
 routes = web.RouteTableDef()
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Every other peer request takes this many tokens of the sender's per-peer bucket (objects per second),
+# so announcements, fetches and reconciliation rounds cannot be used to flood a node either.
+REQUEST_COST = 1.0
 
 
 def peer_route(path: str) -> Callable[[Handler], Handler]:
@@ -38,6 +41,10 @@ def peer_route(path: str) -> Callable[[Handler], Handler]:
             did = request[PEER_DID]
             if engine.peers.is_refused(did, engine.now()):
                 raise Problem(403, "peer.refused", "this node refuses requests from that peer for now")
+            if path != "/peer/objects":  # pushes are charged per object there
+                room = engine.limits.per_peer.consume(did, engine.now(), REQUEST_COST)
+                if not room.allowed:
+                    return _too_many(room.retry_after)
             if path != "/peer/hello":
                 engine.note_inbound(did)
             response = await handler(request)
@@ -226,6 +233,9 @@ _CBOR_BODY: dict[str, Any] = {
 _SIGNED = {
     "401": problem("httpsig.*: unsigned or badly signed request (RFC 9421; see specs/peers.md)"),
     "403": problem("peer.refused: the requesting peer is banned for now"),
+    "429": problem(
+        "peer.rate-limited (Retry-After): the per-peer limit (each request, or each pushed object)"
+    ),
     "400": problem("decode.*: malformed body"),
 }
 
