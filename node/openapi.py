@@ -40,6 +40,22 @@ def problem(description: str) -> dict[str, Any]:
     }
 
 
+def json_answer(description: str) -> dict[str, Any]:
+    """A response object for a JSON answer."""
+    return {"description": description, "content": {"application/json": {}}}
+
+
+# Fragments the route modules share: an admin operation's security, its 401, and the refusals of a body
+# read by read_json.
+ADMIN: dict[str, Any] = {"security": [{"adminToken": []}]}
+AUTH_ERRORS: dict[str, Any] = {"401": problem("auth.missing / auth.invalid")}
+BODY_ERRORS: dict[str, Any] = {
+    "400": problem("request.json: malformed JSON"),
+    "413": problem("request.too-large"),
+    "415": problem("request.content-type"),
+}
+
+
 def add_paths(app: web.Application, paths: Mapping[str, Mapping[str, Any]]) -> None:
     """Contribute path items explicitly (for routes whose handlers live outside a described module)."""
     app[OPENAPI_PATHS].update({path: dict(item) for path, item in paths.items()})

@@ -27,7 +27,7 @@ from .. import nonces
 from ..api.views import COSE_SIGN1_TYPE, json_safe, now
 from ..appkeys import CLIENT, DB, NODE_KEY, OBJECTS
 from ..auth import require_admin
-from ..openapi import problem
+from ..openapi import ADMIN, AUTH_ERRORS, BODY_ERRORS, json_answer, problem
 from ..problems import Problem, read_json
 from ..storage.db import transaction
 from . import status, store
@@ -206,18 +206,6 @@ async def admin_enrolments(request: web.Request) -> web.Response:
     )
 
 
-def _json(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {}}}
-
-
-_ADMIN: dict[str, Any] = {"security": [{"adminToken": []}]}
-_AUTH = {"401": problem("auth.missing / auth.invalid")}
-_BODY_ERRORS = {
-    "400": problem("request.json: malformed JSON"),
-    "413": problem("request.too-large"),
-    "415": problem("request.content-type"),
-}
-
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/profile": {
         "get": {
@@ -239,12 +227,12 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "put": {
             "summary": "Publish a new profile (signed by the node key)",
             "operationId": "putProfile",
-            **_ADMIN,
+            **ADMIN,
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
             "responses": {
-                "201": _json("the profile object id"),
-                **_AUTH,
-                **_BODY_ERRORS,
+                "201": json_answer("the profile object id"),
+                **AUTH_ERRORS,
+                **BODY_ERRORS,
                 "422": problem("schema.marketplace-profile.*"),
             },
         }
@@ -254,7 +242,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "A fresh single-use enrolment challenge (expires in minutes)",
             "operationId": "enrolChallenge",
             "responses": {
-                "200": _json("challenge, domain (the marketplace DID) and expiry"),
+                "200": json_answer("challenge, domain (the marketplace DID) and expiry"),
                 "429": problem("rate.nonces: too many outstanding challenges"),
             },
         }
@@ -265,8 +253,10 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "enrol",
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
             "responses": {
-                "201": _json("the enrolment: id, holder, rights, checks, signed receipt (enrolment-result)"),
-                **_BODY_ERRORS,
+                "201": json_answer(
+                    "the enrolment: id, holder, rights, checks, signed receipt (enrolment-result)"
+                ),
+                **BODY_ERRORS,
                 "422": problem(
                     "validity.challenge-* (unknown, replayed, expired), the verifier's codes "
                     "(signature.*, validity.*, status.revoked, status.unavailable, trust.*), "
@@ -279,11 +269,11 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "Enrolled holders, newest first",
             "operationId": "listEnrolments",
-            **_ADMIN,
+            **ADMIN,
             "parameters": [
                 {"name": "holder", "in": "query", "required": False, "schema": {"type": "string"}}
             ],
-            "responses": {"200": _json("enrolments"), **_AUTH},
+            "responses": {"200": json_answer("enrolments"), **AUTH_ERRORS},
         }
     },
 }

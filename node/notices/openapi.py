@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..openapi import problem
+from ..openapi import ADMIN, AUTH_ERRORS, json_answer, problem
 
-_ADMIN: dict[str, Any] = {"security": [{"adminToken": []}]}
-_AUTH = {"401": problem("auth.missing / auth.invalid")}
 _JSON_BODY = {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}
 _COSE_BODY = {"requestBody": {"required": True, "content": {"application/cose": {}}}}
 _NOTICE_PARAM = [{"name": "notice", "in": "query", "required": True, "schema": {"type": "string"}}]
 
 
 def _ok(description: str, status: str = "200") -> dict[str, Any]:
-    return {status: {"description": description, "content": {"application/json": {}}}}
+    return {status: json_answer(description)}
 
 
 def _op(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -85,8 +83,12 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": _op(
             "listNotices",
             "The inbox, trusted flaggers first (filters: status, right, trusted_flagger, notifier, dates)",
-            {**_ok("notices with the notifier's opened contact"), **_AUTH, "400": problem("request.bad-*")},
-            **_ADMIN,
+            {
+                **_ok("notices with the notifier's opened contact"),
+                **AUTH_ERRORS,
+                "400": problem("request.bad-*"),
+            },
+            **ADMIN,
         )
     },
     "/admin/decisions": {
@@ -95,11 +97,11 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "Decide on a held notice: a signed statement of reasons (TDB vocabulary), superseding the last",
             {
                 **_ok("the decision id and signed bytes", "201"),
-                **_AUTH,
+                **AUTH_ERRORS,
                 "404": problem("notice.not-found, complaint.not-found"),
                 "422": problem("schema.decision.*, schema.decision-request.*"),
             },
-            **_ADMIN,
+            **ADMIN,
             **_JSON_BODY,
         )
     },
@@ -109,48 +111,50 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "Record a seller's complaint (art. 20) against a decision of this marketplace",
             {
                 **_ok("the complaint id", "201"),
-                **_AUTH,
+                **AUTH_ERRORS,
                 "404": problem("decision.not-found"),
                 "422": problem("schema.complaint.*"),
             },
-            **_ADMIN,
+            **ADMIN,
             **_JSON_BODY,
         ),
         "get": _op(
             "listComplaints",
             "Complaints received (status=open: unanswered)",
-            {**_ok("complaints"), **_AUTH},
-            **_ADMIN,
+            {**_ok("complaints"), **AUTH_ERRORS},
+            **ADMIN,
         ),
     },
     "/admin/notifiers": {
         "get": _op(
             "listNotifiers",
             "Per notifier: notices, accepted, rejected, open; warning and suspension (art. 23)",
-            {**_ok("notifiers"), **_AUTH},
-            **_ADMIN,
+            {**_ok("notifiers"), **AUTH_ERRORS},
+            **ADMIN,
         )
     },
     "/admin/notifiers/{did}/warn": {
-        "post": _op("warnNotifier", "Warn a notifier (art. 23(2))", {**_ok("the record"), **_AUTH}, **_ADMIN)
+        "post": _op(
+            "warnNotifier", "Warn a notifier (art. 23(2))", {**_ok("the record"), **AUTH_ERRORS}, **ADMIN
+        )
     },
     "/admin/notifiers/{did}/suspend": {
         "post": _op(
             "suspendNotifier",
             "Suspend a warned notifier; new notices are refused with notice.notifier-suspended",
-            {**_ok("the record"), **_AUTH, "409": problem("notifier.not-warned")},
-            **_ADMIN,
+            {**_ok("the record"), **AUTH_ERRORS, "409": problem("notifier.not-warned")},
+            **ADMIN,
         )
     },
     "/admin/notifiers/{did}/reinstate": {
-        "post": _op("reinstateNotifier", "End a suspension", {**_ok("the record"), **_AUTH}, **_ADMIN)
+        "post": _op("reinstateNotifier", "End a suspension", {**_ok("the record"), **AUTH_ERRORS}, **ADMIN)
     },
     "/admin/sor": {
         "get": _op(
             "exportStatements",
             "Standing restrictions as Transparency Database statements of reasons (no personal data)",
-            {**_ok("statements"), **_AUTH},
-            **_ADMIN,
+            {**_ok("statements"), **AUTH_ERRORS},
+            **ADMIN,
         )
     },
 }

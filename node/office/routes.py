@@ -23,7 +23,7 @@ from ..api.views import COSE_SIGN1_TYPE, now
 from ..appkeys import CONFIG, DB, NODE_KEY
 from ..auth import require_admin
 from ..errors import NodeError
-from ..openapi import problem
+from ..openapi import ADMIN, AUTH_ERRORS, BODY_ERRORS, json_answer, problem
 from ..problems import Problem, read_json
 from ..storage.db import transaction
 from . import issue, service, store
@@ -222,18 +222,6 @@ async def status_list(request: web.Request) -> web.Response:
     return web.Response(text=row["credential"], content_type="application/vc+json", headers=headers)
 
 
-def _json(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {}}}
-
-
-_ADMIN: dict[str, Any] = {"security": [{"adminToken": []}]}
-_AUTH = {"401": problem("auth.missing / auth.invalid")}
-_BODY_ERRORS = {
-    "400": problem("request.json: malformed JSON"),
-    "413": problem("request.too-large"),
-    "415": problem("request.content-type"),
-}
-
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/rights/search": {
         "get": {
@@ -263,7 +251,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "summary": "Create an issuance offer for a register entry; answers the one-time code",
             "operationId": "createOffer",
-            **_ADMIN,
+            **ADMIN,
             "requestBody": {
                 "content": {
                     "application/json": {
@@ -280,9 +268,9 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 }
             },
             "responses": {
-                "201": _json("the offer id, code and expiry"),
-                **_AUTH,
-                **_BODY_ERRORS,
+                "201": json_answer("the offer id, code and expiry"),
+                **AUTH_ERRORS,
+                **BODY_ERRORS,
                 "404": problem("office.unknown-right"),
                 "409": problem("office.right-not-in-force, office.offer-ttl, office.offer-attempts"),
                 "422": problem("request.schema"),
@@ -291,9 +279,9 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "List issuance offers (state, attempts, expiry; never the code)",
             "operationId": "listOffers",
-            **_ADMIN,
+            **ADMIN,
             "parameters": [{"name": "right", "in": "query", "required": False, "schema": {"type": "string"}}],
-            "responses": {"200": _json("offers"), **_AUTH},
+            "responses": {"200": json_answer("offers"), **AUTH_ERRORS},
         },
     },
     "/issuance/nonce": {
@@ -301,7 +289,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "A fresh c_nonce (challenge) for a proof of key possession",
             "operationId": "issuanceNonce",
             "responses": {
-                "200": _json("c_nonce, c_nonce_expires_in, audience (the office DID)"),
+                "200": json_answer("c_nonce, c_nonce_expires_in, audience (the office DID)"),
                 "429": problem("rate.nonces: too many outstanding nonces"),
             },
         }
@@ -323,7 +311,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             },
             "responses": {
                 "201": {"description": "IPRightCredential", "content": {"application/vc+json": {}}},
-                **_BODY_ERRORS,
+                **BODY_ERRORS,
                 "403": problem("validity.offer-code (attempt counted), validity.offer-locked"),
                 "404": problem("office.unknown-offer"),
                 "409": problem("a concurrent redemption won"),
@@ -339,7 +327,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "summary": "Revoke an issued credential: publishes a new status list version",
             "operationId": "revokeCredential",
-            **_ADMIN,
+            **ADMIN,
             "requestBody": {
                 "content": {
                     "application/json": {
@@ -352,9 +340,9 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 }
             },
             "responses": {
-                "200": _json("the status list, its new version and the revoked index"),
-                **_AUTH,
-                **_BODY_ERRORS,
+                "200": json_answer("the status list, its new version and the revoked index"),
+                **AUTH_ERRORS,
+                **BODY_ERRORS,
                 "404": problem("office.unknown-credential"),
                 "422": problem("request.schema"),
             },
@@ -364,9 +352,9 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "Credentials this office issued, with their status entries and revocation times",
             "operationId": "listCredentials",
-            **_ADMIN,
+            **ADMIN,
             "parameters": [{"name": "right", "in": "query", "required": False, "schema": {"type": "string"}}],
-            "responses": {"200": _json("credentials"), **_AUTH},
+            "responses": {"200": json_answer("credentials"), **AUTH_ERRORS},
         }
     },
     "/status/{list}": {
