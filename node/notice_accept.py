@@ -15,6 +15,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import sqlite_utils
+
 from protocol.acceptance import STATUS_LIST_KIND, Accept, Decision, Refuse, decide
 from protocol.errors import ProtocolError
 from protocol.matching import NoticeFeatures, features_of
@@ -52,28 +54,39 @@ def held_credentials(store: ObjectStore, ids: Iterable[str]) -> dict[str, dict[s
     return out
 
 
-def held_status_list(store: ObjectStore, url: str) -> dict[str, Any] | None:
-    """The newest status list for ``url``: a held object (gossip, POST /objects) or the fetch cache."""
-    best: dict[str, Any] | None = None
-    row = store.db.execute(
+def held_status_list_object(db: sqlite_utils.Database, url: str) -> dict[str, Any] | None:
+    """The newest version of the list at ``url`` the node holds as an object (``POST /objects`` or
+    gossip): it was verified and its issuer accredited when it was stored."""
+    row = db.execute(
         "SELECT o.raw FROM objects o"
         " JOIN object_fields u ON u.object_id = o.id AND u.name = 'url' AND u.value = ?"
         " JOIN object_fields v ON v.object_id = o.id AND v.name = 'version'"
         " WHERE o.kind = ? ORDER BY v.value DESC LIMIT 1",
         [url, STATUS_LIST_KIND],
     ).fetchone()
-    if row is not None:
-        best = json.loads(bytes(row[0]))
+    if row is None:
+        return None
+    try:
+        document = json.loads(bytes(row[0]))
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def held_status_list(store: ObjectStore, url: str) -> dict[str, Any] | None:
+    """The newest status list for ``url``: a held object (gossip, POST /objects) or the fetch cache."""
+    best = held_status_list_object(store.db, url)
     cached = store.db.execute("SELECT credential FROM status_cache WHERE url = ?", [url]).fetchone()
     if cached is not None:
         doc = json.loads(cached[0])
-        if best is None or _version(doc) > _version(best):
+        if best is None or status_list_version(doc) > status_list_version(best):
             best = doc
     return best
 
 
-def _version(document: Mapping[str, Any]) -> int:
-    subject = document.get("credentialSubject")
+def status_list_version(document: Mapping[str, Any] | None) -> int:
+    """A status list credential's ``statusListVersion``; -1 when absent or not an integer."""
+    subject = document.get("credentialSubject") if document is not None else None
     version = subject.get("statusListVersion") if isinstance(subject, Mapping) else None
     return version if isinstance(version, int) and not isinstance(version, bool) else -1
 

@@ -24,12 +24,12 @@ import aiohttp
 import rfc8785
 import sqlite_utils
 
-from protocol.acceptance import STATUS_LIST_KIND
 from protocol.data_integrity import verify_proof
 from protocol.errors import ProtocolError
 from protocol.status_list import StatusList, parse_status_entry, verify_status_list_credential
 from protocol.trust_list import TrustStore
 
+from ..notice_accept import held_status_list_object, status_list_version
 from ..storage.db import transaction
 
 log = logging.getLogger("rightsmesh.marketplace")
@@ -150,7 +150,7 @@ async def fetch_status_lists(
         _apply(db, updates)
     out: dict[str, StatusList | dict[str, Any]] = {}
     for url, (doc, _) in zip(wanted, fetched, strict=True):
-        best = _newest(doc, _held(db, url))
+        best = _newest(doc, held_status_list_object(db, url))
         if best is not None:
             out[url] = verified.get(best, now)
     return out
@@ -188,33 +188,8 @@ class VerifiedLists:
 verified = VerifiedLists()
 
 
-def _version(document: Mapping[str, Any] | None) -> int:
-    subject = document.get("credentialSubject") if document is not None else None
-    version = subject.get("statusListVersion") if isinstance(subject, Mapping) else None
-    return version if isinstance(version, int) and not isinstance(version, bool) else -1
-
-
-def _held(db: sqlite_utils.Database, url: str) -> dict[str, Any] | None:
-    """The newest version of this list the node holds as an object (``POST /objects`` or gossip): it
-    was verified and its issuer accredited when it was stored."""
-    row = db.execute(
-        "SELECT o.raw FROM objects o"
-        " JOIN object_fields u ON u.object_id = o.id AND u.name = 'url' AND u.value = ?"
-        " JOIN object_fields v ON v.object_id = o.id AND v.name = 'version'"
-        " WHERE o.kind = ? ORDER BY v.value DESC LIMIT 1",
-        [url, STATUS_LIST_KIND],
-    ).fetchone()
-    if row is None:
-        return None
-    try:
-        document = json.loads(bytes(row[0]))
-    except ValueError:
-        return None
-    return document if isinstance(document, dict) else None
-
-
 def _newest(fetched: dict[str, Any] | None, held: dict[str, Any] | None) -> dict[str, Any] | None:
     """A revocation learnt by gossip is not undone by an office (or cache) serving an older version."""
     if fetched is None or held is None:
         return fetched or held
-    return held if _version(held) > _version(fetched) else fetched
+    return held if status_list_version(held) > status_list_version(fetched) else fetched
