@@ -29,8 +29,9 @@ def add_nonce(db: sqlite_utils.Database, nonce: str, purpose: str, expires: int,
     db.execute("INSERT INTO nonces (nonce, purpose, expires) VALUES (?, ?, ?)", [nonce, purpose, expires])
 
 
-def take_nonce(db: sqlite_utils.Database, nonce: str, purpose: str, now: int) -> str | None:
-    """Consume a nonce: None if it was fresh, else why not (``unknown``, ``used``, ``expired``)."""
+def nonce_state(db: sqlite_utils.Database, nonce: str, purpose: str, now: int) -> str | None:
+    """Look a nonce up without consuming it: None if handed out, unused and unexpired; else why not
+    (``unknown``, ``used``, ``expired``)."""
     row = db.execute(
         "SELECT expires, used_at FROM nonces WHERE nonce = ? AND purpose = ?", [nonce, purpose]
     ).fetchone()
@@ -38,7 +39,12 @@ def take_nonce(db: sqlite_utils.Database, nonce: str, purpose: str, now: int) ->
         return "unknown"
     if row[1] is not None:
         return "used"
-    db.execute("UPDATE nonces SET used_at = ? WHERE nonce = ?", [now, nonce])
-    if row[0] <= now:
-        return "expired"
-    return None
+    return "expired" if row[0] <= now else None
+
+
+def take_nonce(db: sqlite_utils.Database, nonce: str, purpose: str, now: int) -> str | None:
+    """Consume a nonce: None if it was fresh, else why not (``unknown``, ``used``, ``expired``)."""
+    state = nonce_state(db, nonce, purpose, now)
+    if state in (None, "expired"):
+        db.execute("UPDATE nonces SET used_at = ? WHERE nonce = ?", [now, nonce])
+    return state

@@ -18,6 +18,7 @@ from protocol.role_payloads import profile_payload
 from protocol.trust_list import TrustStore, verify_trust_list
 
 from ..errors import NotFound
+from ..nonces import nonce_state
 from ..storage.objects import ObjectStore
 
 PROFILE_KIND = "marketplace-profile"
@@ -64,17 +65,9 @@ class DbChallenges:
 
 
 def challenge_state(db: sqlite_utils.Database, challenge: str, now: int) -> str | None:
-    """None if the challenge was handed out, is unused and unexpired; else unknown, used or expired."""
-    row = db.execute(
-        "SELECT expires, used_at FROM nonces WHERE nonce = ? AND purpose = ?", [challenge, CHALLENGE_PURPOSE]
-    ).fetchone()
-    if row is None:
-        return "unknown"
-    if row[1] is not None:
-        return "replayed"
-    if row[0] <= now:
-        return "expired"
-    return None
+    """None if the challenge was handed out, is unused and unexpired; else unknown, replayed or expired."""
+    state = nonce_state(db, challenge, CHALLENGE_PURPOSE, now)
+    return "replayed" if state == "used" else state
 
 
 @dataclass(frozen=True)
