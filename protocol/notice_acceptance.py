@@ -86,9 +86,7 @@ def check_notice(
     now: int,
 ) -> CheckedNotice:
     """Check a verified ``notice`` message against the credentials held (id -> JSON document)."""
-    if message.kind != "notice":
-        raise SchemaError("schema.notice.wrong-kind", f"expected a notice, got {message.kind}")
-    notice = parse_notice(message.payload)
+    notice = parse_notice(message.payload_of("notice"))
     holders: dict[str, str] = {}
     for right in notice.rights:
         document = credentials.get(right)

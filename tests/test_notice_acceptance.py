@@ -153,6 +153,9 @@ def test_refusals() -> None:
     )
     as_right = lambda: check(notice(HOLDER, grant["id"]), [grant])  # noqa: E731
     assert code_of(as_right) == "validity.notice.wrong-credential"
+    payload = dict(notice(HOLDER, cred["id"]).payload)
+    not_a_notice = verify_message(sign_message(HOLDER, "complaint", payload), NOW)
+    assert code_of(lambda: check(not_a_notice, [cred])) == "schema.notice.wrong-kind"
 
 
 def test_storable_credentials_and_fields() -> None:
