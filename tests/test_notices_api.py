@@ -7,7 +7,6 @@ The office is a small aiohttp server serving a status list the test can revoke i
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,7 @@ from protocol.register import parse_register, public_view
 from protocol.sealed import Contact
 from protocol.status_list import issue_status_list_credential, new_status_list, revoke
 from protocol.trust_list import sign_trust_list
-from protocol.vc import format_datetime
-from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, make_config
+from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, accreditation, iso, make_config, problem
 
 REPO = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -40,10 +38,6 @@ THIEF = KeyPair.from_seed(bytes([34]) * 32)
 FLAGGER = KeyPair.from_seed(bytes([35]) * 32)
 OTHER_MARKET = KeyPair.from_seed(bytes([36]) * 32)
 GTIN = "4006381333931"
-
-
-def iso(now: float) -> str:
-    return format_datetime(datetime.fromtimestamp(int(now), UTC))
 
 
 def unb64(text: str) -> bytes:
@@ -85,19 +79,12 @@ async def client(aiohttp_client: Any, tmp_path: Path, clock: FakeClock) -> TestC
     app = create_app(make_config(tmp_path, role="marketplace"), NODE, TOKEN, clock=clock)
     c: TestClient = await aiohttp_client(app)
     entries = [
-        {
-            "did": did,
-            "role": role,
-            "name": role,
-            "jurisdiction": "EU",
-            "valid_from": NOW - 86400,
-            "valid_until": NOW + 365 * 86400,
-        }
-        for did, role in (
-            (OFFICE.did, "office"),
-            (NODE.did, "marketplace"),
-            (OTHER_MARKET.did, "marketplace"),
-            (FLAGGER.did, "trusted-flagger"),
+        accreditation(key, role, role)
+        for key, role in (
+            (OFFICE, "office"),
+            (NODE, "marketplace"),
+            (OTHER_MARKET, "marketplace"),
+            (FLAGGER, "trusted-flagger"),
         )
     ]
     raw = sign_trust_list(ROOT, entries, sequence=1, created=NOW - 60)
@@ -153,14 +140,6 @@ def notice(signer: KeyPair, right_id: str, *, created: int = NOW, targets: Any =
 async def store_credential(client: TestClient, document: dict[str, Any]) -> None:
     resp = await client.post("/objects", json=document)
     assert resp.status in (200, 201), await resp.text()
-
-
-async def problem(resp: Any, status: int, code: str) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == "application/problem+json"
-    body: dict[str, Any] = await resp.json(content_type=None)
-    assert body["code"] == code, body
-    return body
 
 
 async def count(client: TestClient, kind: str) -> int:
