@@ -37,6 +37,7 @@ DEFAULT_GOSSIP_FANOUT = 3
 DEFAULT_GOSSIP_VIEW = 5
 DEFAULT_GOSSIP_TIMEOUT = 5.0
 DEFAULT_SEARCH_TIMEOUT = 3.0
+DEFAULT_RETENTION_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class NodeConfig:
     search_timeout: float = DEFAULT_SEARCH_TIMEOUT
     # Processes that verify signatures of objects from peers (node/batch_check.py); 0 = in process.
     verify_workers: int = 0
+    # Days event-like objects (notices, decisions, ...) are kept by ``created`` (protocol/retention.py);
+    # 0 = forever. Older ones are refused on ingest, left out of reconciliation and pruned.
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def key_path(self) -> Path:
@@ -138,6 +142,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "gossip_timeout": (int, float),
     "search_timeout": (int, float),
     "verify_workers": int,
+    "retention_days": int,
 }
 _REQUIRED = ("role", "name", "host", "port")
 _GOSSIP_KEYS = ("gossip_interval", "gossip_fanout", "gossip_view", "gossip_timeout")
@@ -181,6 +186,9 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
     workers = data.get("verify_workers", 0)
     if not 0 <= workers <= 64:
         raise ConfigError("config.range", "verify_workers must be between 0 and 64")
+    retention = data.get("retention_days", DEFAULT_RETENTION_DAYS)
+    if not 0 <= retention <= 100 * 366:
+        raise ConfigError("config.range", "retention_days is 0 (keep forever) or a number of days")
     synchronous = data.get("sqlite_synchronous", "full")
     if synchronous not in ("full", "normal"):
         raise ConfigError("config.sqlite-synchronous", "sqlite_synchronous is 'full' or 'normal'")
@@ -205,6 +213,7 @@ def config_from_mapping(directory: Path, data: Mapping[str, Any]) -> NodeConfig:
         gossip_timeout=float(numbers.get("gossip_timeout", DEFAULT_GOSSIP_TIMEOUT)),
         search_timeout=float(numbers.get("search_timeout", DEFAULT_SEARCH_TIMEOUT)),
         verify_workers=workers,
+        retention_days=retention,
     )
 
 
@@ -256,6 +265,7 @@ def render_config(config: NodeConfig) -> str:
         "gossip_timeout": config.gossip_timeout,
         "search_timeout": config.search_timeout,
         "verify_workers": config.verify_workers,
+        "retention_days": config.retention_days,
     }
     lines = ["# rightsmesh node configuration (keys: specs/node-api.md)"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]

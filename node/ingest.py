@@ -21,6 +21,7 @@ from protocol.errors import DecodeError
 from protocol.ip_right import CREDENTIAL_TYPE as RIGHT_TYPE
 from protocol.messages import SignedMessage, verify_message
 from protocol.notice_acceptance import CREDENTIAL_KIND, credential_fields
+from protocol.retention import check_retained, window_seconds
 from protocol.status_list import LIST_TYPE, StatusList, verify_status_list_credential
 from protocol.vc import credential_types, format_datetime, load_json, parse_datetime
 
@@ -84,8 +85,11 @@ class Checked:
 
 
 def check_message(config: NodeConfig, raw: bytes, now: int) -> Checked:
-    """A COSE message: size, structure, signature, times."""
+    """A COSE message: size, structure, signature, times (including the retention window: an event-like
+    message older than ``retention_days`` is ``validity.retention``). Credentials (the JSON forms) are
+    state-like and never age out by ``created`` (protocol/retention.py)."""
     message = verify_message(raw, now, limits=Limits(max_bytes=config.max_object))
+    check_retained(message.kind, message.created, now, window_seconds(config.retention_days))
     return Checked(
         message.raw, message.id_hex, message.kind, message.signer, message.created, message.expires, message
     )

@@ -2,7 +2,8 @@
 
 ``setup(app)`` (called by :func:`node.app.create_app` for every role) adds the signed peer endpoints
 (``/peer/...``) and ``/admin/peers``, and a cleanup context that runs the engine: Plumtree dissemination
-(:mod:`node.gossip.engine`), view upkeep and catch-up reconciliation (:mod:`node.gossip.loops`). Objects
+(:mod:`node.gossip.engine`), view upkeep and catch-up reconciliation (:mod:`node.gossip.loops`), and the
+retention prune (:mod:`node.gossip.retention`). Objects
 stored by any route are announced through the ``ObjectStore.on_insert`` listener, so role code needs
 no call of its own; objects from peers go through :mod:`node.ingest` exactly as POST /objects does.
 """
@@ -21,6 +22,7 @@ from ..metrics import set_peer_states
 from .engine import GossipEngine
 from .keys import GOSSIP
 from .loops import maintain_loop, reconcile_loop
+from .retention import prune_loop
 from .routes import routes
 
 __all__ = ["GOSSIP", "GossipEngine", "setup"]
@@ -43,6 +45,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(engine.tree_loop(), name="gossip-tree"),
         asyncio.create_task(maintain_loop(engine), name="gossip-maintain"),
         asyncio.create_task(reconcile_loop(engine), name="gossip-reconcile"),
+        asyncio.create_task(prune_loop(engine), name="gossip-prune"),
     ]
     try:
         yield

@@ -39,6 +39,7 @@ from protocol.plumtree import (
     Tick,
 )
 from protocol.ratelimit import GossipLimits
+from protocol.retention import window_seconds
 
 from ..appkeys import CLIENT, CLOCK, CONFIG, DESCRIPTOR, NODE_KEY, OBJECTS
 from ..batch_check import BatchChecker
@@ -77,7 +78,7 @@ class GossipEngine:
         self.peers = StoredPeerTable(self.did)
         self.limits = GossipLimits.with_defaults()
         self.checker = BatchChecker(self.config, self.config.verify_workers)
-        self.index = ReconcileIndex(self.store)
+        self.index = ReconcileIndex(self.store, window_seconds(self.config.retention_days))
         self.links: dict[str, PeerLink] = {}
         self.caller: Caller | None = None
         self._local: list[tuple[str, str, int, int | None]] = []
@@ -263,8 +264,8 @@ class GossipEngine:
                 await self.push(did, ids)
             elif op == "ihave":
                 await self.call(did, "/peer/ihave", encode_ihave(ids), CBOR_TYPE)
-            elif op == "prune":  # a non-empty body: an empty POST gets an unsigned Content-Type on the way
-                await self.call(did, "/peer/prune", encode_list([]), CBOR_TYPE)
+            elif op == "prune":
+                await self.call(did, "/peer/prune")
             else:  # graft or fetch: the answer carries the objects
                 answer = await self.call(did, f"/peer/{op}", encode_list(ids), CBOR_TYPE)
                 raws = decode_list(answer, self.config.max_body)

@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rightsmesh.gossip")
 
-# Refusals an honest peer can cause (the object went stale or expired on the way): not stored, no penalty.
-HARMLESS = frozenset({"validity.expired", "validity.stale-sequence", "validity.stale-version"})
+# Refusals an honest peer can cause (the object went stale, expired or aged out of the retention window on
+# the way, or the peer keeps a longer window): not stored, no penalty.
+HARMLESS = frozenset(
+    {"validity.expired", "validity.stale-sequence", "validity.stale-version", "validity.retention"}
+)
 SUPERSEDED = frozenset({"validity.stale-sequence", "validity.stale-version"})
 CHECK_CHUNK = 128  # objects checked, then stored in one transaction, between two yields to the loop
 

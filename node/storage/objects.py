@@ -172,3 +172,19 @@ class ObjectStore:
         else:
             row = self.db.execute("SELECT COUNT(*) FROM objects WHERE kind = ?", [kind]).fetchone()
         return int(row[0])
+
+    def prune(self, kinds: Sequence[str], before: int, limit: int = 500) -> list[str]:
+        """Delete at most ``limit`` objects of ``kinds`` created before ``before`` (their field rows go by
+        ON DELETE CASCADE) in one transaction; returns their ids. Callers loop in bounded batches so a
+        large backlog never holds the write lock for long (the retention prune, node/gossip/retention.py)."""
+        if not kinds:
+            return []
+        marks = ", ".join("?" for _ in kinds)
+        with joined_transaction(self.db):
+            rows = self.db.execute(
+                f"SELECT id FROM objects WHERE kind IN ({marks}) AND created < ? ORDER BY created LIMIT ?",
+                [*kinds, before, int(limit)],
+            ).fetchall()
+            ids = [str(row[0]) for row in rows]
+            self.db.conn.executemany("DELETE FROM objects WHERE id = ?", [(i,) for i in ids])
+        return ids
