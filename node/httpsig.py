@@ -163,8 +163,11 @@ def signed_request(
     """``session.request`` for a signed peer request: use as ``async with signed_request(...) as resp``."""
     base = dict(headers or {})
     all_headers = {**base, **sign_request(method, url, base, body, key, now)}
-    # No payload object for an empty body: aiohttp would add an (unsigned) octet-stream Content-Type.
     options: dict[str, Any] = {"data": body or None, "headers": all_headers}
+    if not any(name.lower() == "content-type" for name in all_headers):
+        # aiohttp adds ``application/octet-stream`` to a POST, PUT or PATCH without a Content-Type even
+        # with no body; it would not be covered by the signature, so the receiver would refuse it.
+        options["skip_auto_headers"] = ("Content-Type",)
     if timeout is not None:
         options["timeout"] = timeout
     return session.request(method.upper(), url, **options)

@@ -397,3 +397,12 @@ async def test_every_peer_request_draws_on_the_per_peer_limit(
         statuses.append(status)
     assert statuses == [204, 204, 204, 429]
     assert json.loads(answer)["code"] == "peer.rate-limited"
+
+
+async def test_engine_sends_prune_with_an_empty_body(pair: tuple[LiveNode, LiveNode]) -> None:
+    """A body-less signed POST carries no Content-Type the signature does not cover (node/httpsig.py)."""
+    a, b = pair
+    assert await wait_for(lambda: b.engine._url(a.key.did) is not None)
+    assert await b.engine.call(a.key.did, "/peer/prune") == b""
+    peer = b.engine.peers.get(a.key.did)
+    assert peer is not None and peer.failures == 0

@@ -68,6 +68,7 @@ async def client(aiohttp_client: Any, clock: Clock) -> Any:
     setup_peer_auth(app)
     app.router.add_post("/peer/push", push)
     app.router.add_get("/peer/push", push)
+    app.router.add_route("*", "/peer/any", push)
     app.router.add_get("/open", open_route)
     app.router.add_get("/mw/thing", mw_route)
     return await aiohttp_client(app)
@@ -450,3 +451,12 @@ async def test_signed_request_helper_with_a_real_client_session(client: Any) -> 
         assert resp.status == 200
     async with signed_request(client.session, "POST", url, BOB, NOW, body=b"raw") as resp:
         assert resp.status == 200
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+async def test_signed_request_with_empty_body_gets_no_unsigned_content_type(client: Any, method: str) -> None:
+    """aiohttp adds ``Content-Type: application/octet-stream`` to a body-less POST (and PUT, PATCH,
+    DELETE) it sends; signed_request must keep it from doing so, or the receiver sees an uncovered type."""
+    async with signed_request(client.session, method, url_of(client, "/peer/any"), ALICE, NOW) as resp:
+        assert resp.status == 200, await resp.text()
+        assert await resp.json() == {"peer": ALICE.did, "body": ""}
