@@ -32,7 +32,8 @@ from protocol.notice import NoticeItem, Product, build_notice_payload
 from protocol.sealed import Contact
 from protocol.trust_list import sign_trust_list
 from protocol.vc import format_datetime
-from tests.nodeproc import NodeProcess, init_node, run_cli, start_node
+from tests.nodeproc import NodeProcess
+from tests.role_nodes import office_and_market
 
 CHROMIUM = Path(os.environ.get("RIGHTSMESH_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -81,27 +82,8 @@ def post_json(url: str, value: Any) -> Any:
 
 @pytest.fixture
 def nodes(tmp_path: Path) -> Iterator[tuple[NodeProcess, NodeProcess]]:
-    office_dir = init_node(tmp_path, "office", "EM Office", trust_roots=[ROOT_KEY.did])
-    market_dir = init_node(tmp_path, "marketplace", "Bazaar Nord", trust_roots=[ROOT_KEY.did])
-    imported = run_cli(
-        "office", "import", "--dir", str(office_dir), str(REPO / "specs/examples/register-em.csv")
-    )
-    assert imported.returncode == 0, imported.stderr
-    profile = run_cli(
-        "market", "profile", "--dir", str(market_dir), str(REPO / "specs/examples/marketplace-profile.json")
-    )
-    assert profile.returncode == 0, profile.stderr
-    office = start_node(office_dir)
-    try:
-        market = start_node(market_dir)
-    except BaseException:
-        office.stop()
-        raise
-    try:
-        yield office, market
-    finally:
-        market.stop()
-        office.stop()
+    with office_and_market(tmp_path, ROOT_KEY.did) as pair:
+        yield pair
 
 
 @pytest.fixture
