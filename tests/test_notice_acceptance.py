@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +19,12 @@ from protocol.notice_acceptance import (
     check_complaint_message,
     check_decision,
     check_notice,
+    check_profile_message,
     check_storable_credential,
     credential_fields,
 )
 from protocol.register import parse_register, public_view
+from protocol.role_payloads import profile_payload
 from protocol.sealed import Contact
 from protocol.status_list import issue_status_list_credential, new_status_list, revoke
 from protocol.trust_list import TrustStore, sign_trust_list, verify_trust_list
@@ -213,3 +216,26 @@ def test_decisions_and_complaints() -> None:
     assert code_of(
         lambda: check_complaint_message(complaint(HOLDER, "notifier"), notice=None, decision=signed)
     ) == ("validity.complaint.unknown-decision")
+    other = notice(HOLDER, cred["id"], product=None)
+    assert other.id != n.id
+    assert code_of(
+        lambda: check_complaint_message(complaint(HOLDER, "notifier"), notice=other, decision=signed)
+    ) == ("schema.complaint.wrong-notice")
+
+
+def test_profile_signed_by_another_marketplace() -> None:
+    profile = json.loads((REPO / "specs/examples/marketplace-profile.json").read_text())
+    own = verify_message(
+        sign_message(MARKET, "marketplace-profile", profile_payload(MARKET.did, profile, NOW)), NOW
+    )
+    check_profile_message(own, trust=trust(), now=NOW)
+    relayed = verify_message(sign_message(AGENT, "marketplace-profile", dict(own.payload)), NOW)
+    assert code_of(lambda: check_profile_message(relayed, trust=trust(), now=NOW)) == (
+        "schema.marketplace-profile.wrong-signer"
+    )
+    unaccredited = verify_message(
+        sign_message(AGENT, "marketplace-profile", profile_payload(AGENT.did, profile, NOW)), NOW
+    )
+    assert code_of(lambda: check_profile_message(unaccredited, trust=trust(), now=NOW)) == (
+        "validity.untrusted-marketplace"
+    )
