@@ -16,6 +16,7 @@ from protocol.errors import ProtocolError
 from protocol.ip_right import CREDENTIAL_TYPE as RIGHT_TYPE
 from protocol.messages import SignedMessage, verify_message
 from protocol.notice_acceptance import check_credential
+from protocol.trust_list import TrustStore
 from protocol.vc import issuer_of, subject_of
 
 from ..appkeys import CONFIG, DB, NODE_KEY, OBJECTS
@@ -76,8 +77,9 @@ async def inbox_page(request: web.Request) -> web.Response:
     return render(request, "market_notices.html", context, session=session)
 
 
-def _credential_check(request: web.Request, document: dict[str, Any], kind: str, moment: int) -> str:
-    trust = load_trust_store(request.app[CONFIG], request.app[OBJECTS], moment)
+def _credential_check(
+    request: web.Request, document: dict[str, Any], kind: str, trust: TrustStore, moment: int
+) -> str:
     lists = held_status_lists(request.app[OBJECTS], [document])
     try:
         check_credential(document, kind=kind, now=moment, trust=trust, status_lists=lists)
@@ -98,6 +100,7 @@ def verification(request: web.Request, message: SignedMessage, moment: int) -> l
         [(auth, AUTHORISATION_TYPE)] if isinstance(auth, str) else []
     )
     held = held_credentials(objects, [cid for cid, _ in wanted])
+    trust = load_trust_store(request.app[CONFIG], objects, moment)  # verified once for every row
     for cid, kind in wanted:
         document = held.get(cid)
         label = "right credential" if kind == RIGHT_TYPE else "authorisation"
@@ -109,10 +112,9 @@ def verification(request: web.Request, message: SignedMessage, moment: int) -> l
             {
                 "check": f"{label} (issuer {issuer_of(document)}, subject {subject})",
                 "subject": cid,
-                "result": _credential_check(request, document, kind, moment),
+                "result": _credential_check(request, document, kind, trust, moment),
             }
         )
-    trust = load_trust_store(request.app[CONFIG], objects, moment)
     decision = notice_fields(message, objects, trust, moment)
     code = getattr(decision, "code", None)
     rows.append(
