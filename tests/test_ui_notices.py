@@ -7,27 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from node.app import create_app
 from protocol.status_list import revoke
 from protocol.trust_list import sign_trust_list
-from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, make_config
-from tests.test_notices_api import FLAGGER, HOLDER, OFFICE, FakeOffice, notice, right_credential
+from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, accreditation, make_config
+from tests.test_notices_api import FLAGGER, HOLDER, OFFICE, FakeOffice, notice, office, right_credential
 from tests.test_ui import csrf_of, login
 
 COSE = {"Content-Type": "application/cose"}
-
-
-@pytest.fixture
-async def office(aiohttp_server: Any) -> FakeOffice:
-    from protocol.status_list import new_status_list
-
-    fake = FakeOffice()
-    server: TestServer = await aiohttp_server(fake.app)
-    fake.url = str(server.make_url("/status/1"))
-    fake.publish(new_status_list(fake.url, OFFICE.did, "revocation"))
-    return fake
+__all__ = ["office"]  # the pytest fixture of test_notices_api
 
 
 @pytest.fixture
@@ -36,15 +26,8 @@ async def market(aiohttp_client: Any, tmp_path: Path, office: FakeOffice) -> tup
     app = create_app(make_config(tmp_path, role="marketplace"), NODE, TOKEN, clock=FakeClock())
     client: TestClient = await aiohttp_client(app)
     entries = [
-        {
-            "did": did,
-            "role": role,
-            "name": role,
-            "jurisdiction": "EU",
-            "valid_from": NOW - 86400,
-            "valid_until": NOW + 365 * 86400,
-        }
-        for did, role in ((OFFICE.did, "office"), (NODE.did, "marketplace"), (FLAGGER.did, "trusted-flagger"))
+        accreditation(key, role, role)
+        for key, role in ((OFFICE, "office"), (NODE, "marketplace"), (FLAGGER, "trusted-flagger"))
     ]
     resp = await client.post(
         "/objects", data=sign_trust_list(ROOT, entries, sequence=1, created=NOW - 60), headers=COSE

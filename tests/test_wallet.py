@@ -21,12 +21,11 @@ from protocol.keys import KeyPair
 from protocol.messages import sign_message
 from protocol.notice import NoticeItem
 from protocol.sealed import Contact
-from protocol.status_list import new_status_list
 from protocol.trust_list import sign_trust_list
 from protocol.verify import verify_credential
-from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, make_config
+from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, accreditation, make_config
 from tests.nodeproc import run_cli
-from tests.test_notices_api import OFFICE, FakeOffice, iso, right_credential
+from tests.test_notices_api import OFFICE, FakeOffice, iso, office, right_credential
 
 AGENT = KeyPair.from_seed(bytes([41]) * 32)
 HOLDER = KeyPair.from_seed(bytes([32]) * 32)  # the subject of tests.test_notices_api.right_credential
@@ -35,15 +34,7 @@ SPEC = NoticeSpec(
     items=(NoticeItem("https://shop.example/item/123", "123", "seller-9"),),
     contact=Contact("Ana Holder", "ana@brand.example"),
 )
-
-
-@pytest.fixture
-async def office(aiohttp_server: Any) -> FakeOffice:
-    fake = FakeOffice()
-    server: TestServer = await aiohttp_server(fake.app)
-    fake.url = str(server.make_url("/status/1"))
-    fake.publish(new_status_list(fake.url, OFFICE.did, "revocation"))
-    return fake
+__all__ = ["office"]  # the pytest fixture of test_notices_api
 
 
 @pytest.fixture
@@ -51,17 +42,7 @@ async def market(aiohttp_server: Any, tmp_path: Path) -> str:
     (tmp_path / "node").mkdir()
     app = create_app(make_config(tmp_path / "node", role="marketplace"), NODE, TOKEN, clock=FakeClock())
     server: TestServer = await aiohttp_server(app)
-    entries = [
-        {
-            "did": did,
-            "role": role,
-            "name": role,
-            "jurisdiction": "EU",
-            "valid_from": NOW - 86400,
-            "valid_until": NOW + 365 * 86400,
-        }
-        for did, role in ((OFFICE.did, "office"), (NODE.did, "marketplace"))
-    ]
+    entries = [accreditation(OFFICE, "office", "office"), accreditation(NODE, "marketplace", "marketplace")]
     trust = sign_trust_list(ROOT, entries, sequence=1, created=NOW - 60)
     async with (
         aiohttp.ClientSession() as session,
