@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from protocol.issuance import key_proof  # noqa: E402
+from node.wallet import Wallet  # noqa: E402
+from node.wallet import ops as wallet_ops  # noqa: E402
 from protocol.keys import KeyPair  # noqa: E402
 from protocol.presentation import create_presentation  # noqa: E402
 from protocol.status_list import verify_status_list_credential  # noqa: E402
@@ -119,10 +120,8 @@ async def measure(office_dir: Path, office: str, market: str, n: int) -> None:
         code = json.loads(cli("office", "offer", "--dir", str(office_dir), "--number", NUMBER, "--json"))[
             "code"
         ]
-        _, nonce = await post(f"{office}/issuance/nonce")
-        proof = key_proof(WALLET, nonce=nonce["c_nonce"], audience=office_did, created=iso())
-        status, credential = await post(f"{office}/issuance/credential", {"code": code, "proof": proof})
-        assert status == 201, credential
+        wallet = Wallet.create(office_dir.parent / "wallet", key=WALLET)
+        credential = await wallet_ops.redeem(wallet, session, office, code, int(time.time()))
 
         presentations = []
         for _ in range(n + 10):
