@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .authorisation import CREDENTIAL_TYPE as AUTHORISATION_TYPE
@@ -147,6 +147,11 @@ def _error_for(code: str, detail: str) -> ProtocolError:
     return by_category.get(code.split(".", 1)[0], ValidityError)(code, detail)
 
 
+#: The clock skew between independent parties that node callers tolerate for ``validFrom``: the same
+#: five minutes specs/wire.md allows a message's ``created`` to lie ahead of the receiver's clock.
+CLOCK_LEEWAY = timedelta(seconds=300)
+
+
 # --------------------------------------------------------------------------------------------------------
 # one credential
 
@@ -160,6 +165,7 @@ class _Run:
     status_lists: StatusLists
     require_status: bool
     limits: DocumentLimits
+    leeway: timedelta = timedelta(0)
     failures: list[Failure] = field(default_factory=list)
     performed: list[str] = field(default_factory=list)
     status_skipped: bool = False
@@ -195,7 +201,7 @@ def _window(doc: Mapping[str, Any], run: _Run, cid: str | None) -> None:
         except ProtocolError as exc:
             run.fail(exc.code, exc.detail, cid)
             continue
-        if name == "validFrom" and run.now < moment:
+        if name == "validFrom" and run.now + run.leeway < moment:
             run.fail("validity.not-yet-valid", f"valid from {doc[name]}", cid)
         if name == "validUntil" and run.now >= moment:
             run.fail("validity.expired", f"valid until {doc[name]}", cid)
@@ -374,13 +380,16 @@ def verify_credential(
     status_lists: StatusLists | None = None,
     require_status: bool = True,
     limits: DocumentLimits = DEFAULT_LIMITS,
+    leeway: timedelta = timedelta(0),
 ) -> VerificationResult:
     """Verify one credential (a JSON object, or its JSON text) at ``now``.
 
     ``status_lists`` maps list URL -> :class:`StatusList` (already verified) or a list credential (verified
-    here). Without ``trust`` every other check runs and ``checks.trust_checked`` is False.
+    here). Without ``trust`` every other check runs and ``checks.trust_checked`` is False. ``leeway``
+    tolerates an issuer clock that runs ahead of ours: ``validFrom`` may lie up to that far after ``now``
+    (as JWT verifiers allow for ``nbf``); ``validUntil`` gets no leeway.
     """
-    run = _Run(now, trust, status_lists or {}, require_status, limits)
+    run = _Run(now, trust, status_lists or {}, require_status, limits, leeway)
     doc = _document(document, run)
     creds: list[_Credential] = []
     if doc is not _UNREADABLE and _aware(now, run):
@@ -465,6 +474,7 @@ def verify_presentation(
     action: str | None = None,
     marketplace: str | None = None,
     limits: DocumentLimits = DEFAULT_LIMITS,
+    leeway: timedelta = timedelta(0),
 ) -> VerificationResult:
     """Verify a presentation for this verifier (``domain``) and the ``challenge`` it handed out.
 
@@ -472,9 +482,9 @@ def verify_presentation(
     challenge's single use (consumed in ``challenges`` once the proof and challenge verify, whatever else
     fails), every embedded credential as :func:`verify_credential` does, and holder binding. An agent's
     authorisation must cover each right it presents, the ``action`` when given, and the ``marketplace``
-    (default: ``domain`` when it is a DID).
+    (default: ``domain`` when it is a DID). ``leeway`` is as in :func:`verify_credential`.
     """
-    run = _Run(now, trust, status_lists or {}, require_status, limits)
+    run = _Run(now, trust, status_lists or {}, require_status, limits, leeway)
     vp = _document(document, run)
     if vp is _UNREADABLE or not _aware(now, run):
         return _result("presentation", run, None, [])

@@ -418,3 +418,24 @@ def test_never_raises_on_random_presentations(fields: dict[str, Any]) -> None:
     base = present(HOLDER, [right_credential()])
     result = check_vp({**base, **fields})
     assert isinstance(result, VerificationResult)
+
+
+
+def test_leeway_tolerates_an_issuer_clock_ahead_for_valid_from_only() -> None:
+    from protocol.verify import CLOCK_LEEWAY
+
+    valid_from = datetime.fromisoformat("2026-01-05T10:00:00+00:00")  # right_credential()'s validFrom
+    verified = {LIST_URL: status_list()}
+    two_minutes_early = valid_from - timedelta(minutes=2)
+    assert codes(check(right_credential(), now=two_minutes_early, status_lists=verified)) == {
+        "validity.not-yet-valid"
+    }
+    assert check(right_credential(), now=two_minutes_early, status_lists=verified, leeway=CLOCK_LEEWAY).valid
+    too_early = valid_from - CLOCK_LEEWAY - timedelta(seconds=1)
+    assert codes(check(right_credential(), now=too_early, status_lists=verified, leeway=CLOCK_LEEWAY)) == {
+        "validity.not-yet-valid"
+    }
+    # validUntil gets no leeway
+    vc = right_credential(valid_until="2026-03-01T00:00:00Z")
+    at_expiry = datetime.fromisoformat("2026-03-01T00:00:00+00:00")
+    assert codes(check(vc, now=at_expiry, leeway=CLOCK_LEEWAY)) == {"validity.expired"}

@@ -21,7 +21,7 @@ from protocol.issuance import NONCE_BYTES, make_nonce
 from protocol.messages import sign_message, verify_message
 from protocol.role_payloads import enrolment_result_payload
 from protocol.vc import credential_types, issuer_of
-from protocol.verify import VerificationResult, verify_presentation
+from protocol.verify import CLOCK_LEEWAY, VerificationResult, verify_presentation
 
 from .. import nonces
 from ..api.views import COSE_SIGN1_TYPE, json_safe, now
@@ -153,6 +153,7 @@ async def enrol(request: web.Request) -> web.Response:
             challenges=store.DbChallenges(db, moment),
             trust=trust,
             status_lists=lists,
+            leeway=CLOCK_LEEWAY,
         )
         rights = _rights(vp) if result.valid else []
         presenter = result.checks.presenter

@@ -29,7 +29,7 @@ from protocol.presentation import create_presentation
 from protocol.receipt import receipt_from_message
 from protocol.sealed import Contact
 from protocol.vc import credential_types, format_datetime, parse_datetime, subject_of
-from protocol.verify import verify_credential
+from protocol.verify import CLOCK_LEEWAY, verify_credential
 
 from ..errors import NodeError
 from .store import Wallet
@@ -125,7 +125,9 @@ async def redeem(
         raise WalletError("wallet.not-mine", "the office issued a credential to another subject")
     if credential.get("issuer") != nonce["audience"]:
         raise WalletError("wallet.wrong-issuer", "the credential is not issued by the office asked")
-    result = verify_credential(credential, now=datetime.fromtimestamp(now, UTC), require_status=False)
+    result = verify_credential(
+        credential, now=datetime.fromtimestamp(now, UTC), require_status=False, leeway=CLOCK_LEEWAY
+    )
     if not result.valid:
         raise WalletError(result.failures[0].code, result.failures[0].detail)
     wallet.add_credential(credential)
@@ -201,7 +203,9 @@ def import_credential(wallet: Wallet, document: Any, now: int) -> str:
     """Take in a credential (an agent: its authorisation, and the holder's right credentials it names)."""
     if not isinstance(document, dict):
         raise WalletError("wallet.not-a-credential", "a credential is a JSON object")
-    result = verify_credential(document, now=datetime.fromtimestamp(now, UTC), require_status=False)
+    result = verify_credential(
+        document, now=datetime.fromtimestamp(now, UTC), require_status=False, leeway=CLOCK_LEEWAY
+    )
     if not result.valid:
         raise WalletError(result.failures[0].code, result.failures[0].detail)
     types = credential_types(document)
