@@ -149,9 +149,14 @@ def _decide(config: NodeConfig, store: ObjectStore, checked: Checked, now: int) 
     return _refuse_if(decide_status_list(checked.status_list, trust, held, now))
 
 
-def accept_object(config: NodeConfig, store: ObjectStore, checked: Checked, now: int) -> Ingested:
-    """Store a checked object if the acceptance rules allow it (raises :class:`Refused` otherwise)."""
-    if store.has(checked.id):
+def accept_object(
+    config: NodeConfig, store: ObjectStore, checked: Checked, now: int, *, known_new: bool = False
+) -> Ingested:
+    """Store a checked object if the acceptance rules allow it (raises :class:`Refused` otherwise).
+
+    ``known_new``: the caller looked the id up in the same transaction (gossip does, per chunk), so
+    the lookup is not repeated (the insert still ignores a duplicate)."""
+    if not known_new and store.has(checked.id):
         return _known(store, checked.id)
     with joined_transaction(store.db):  # decide reads, put writes: no write to undo on a refusal
         accept = _decide(config, store, checked, now)

@@ -13,6 +13,7 @@ banned. With the defaults a fresh peer is banned by its 10th invalid object.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -75,8 +76,11 @@ class Peer:
         return key
 
 
+@functools.lru_cache(maxsize=4096)
 def check_peer_url(url: str) -> str:
-    """An absolute http(s) URL without credentials, query or fragment; returned without a trailing slash."""
+    """An absolute http(s) URL without credentials, query or fragment; returned without a trailing slash.
+
+    Cached: every gossiped node descriptor is checked, and a federation has few distinct URLs."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -113,8 +117,10 @@ class PeerTable:
         self._peers: dict[str, Peer] = {}
         self._by_url: dict[str, str] = {}  # url -> key
         # Rows change only through _put/_remove (each bumps _version) or _refresh, which only raises a rank
-        # (score recovery, ban expiry). So a full scan's worst rank stays a lower bound until _version moves:
-        # a newcomer ranking at or below it cannot evict anyone, and is refused without another O(n) scan.
+        # (score recovery, ban expiry). So a full scan's worst rank stays a lower bound: _put lowers it to
+        # the stored row's rank when needed and _remove cannot lower it, both carrying it to the new
+        # _version. A newcomer ranking at or below it cannot evict anyone, and is refused without another
+        # O(n) scan (before, any row change, e.g. a descriptor moving a URL, forced one per newcomer).
         self._version = 0
         self._worst: tuple[int, tuple[int, int, int, float, float]] | None = None  # (version, rank)
 
@@ -267,8 +273,15 @@ class PeerTable:
             self._peers[peer.key] = changed
         return changed
 
-    def _remove(self, key: str) -> None:
+    def _carry_worst(self, rank: tuple[int, int, int, float, float] | None) -> None:
+        """Keep the cached worst rank valid across a row change (``rank``: the stored row's, or None)."""
         self._version += 1
+        cached = self._worst
+        if cached is not None and cached[0] == self._version - 1:
+            self._worst = (self._version, cached[1] if rank is None else min(cached[1], rank))
+
+    def _remove(self, key: str) -> None:
+        self._carry_worst(None)
         peer = self._peers.pop(key)
         if peer.url is not None and self._by_url.get(peer.url) == key:
             del self._by_url[peer.url]
@@ -281,7 +294,7 @@ class PeerTable:
 
     def _put(self, peer: Peer) -> Peer:
         """Store ``peer`` under its key, keeping the URL index in step."""
-        self._version += 1
+        self._carry_worst(self._rank(peer))
         key = peer.key
         old = self._peers.get(key)
         stale = old.url if old is not None and old.url != peer.url else None

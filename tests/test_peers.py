@@ -12,6 +12,7 @@ from protocol.errors import SchemaError
 from protocol.keys import KeyPair
 from protocol.peers import (
     DEFAULT_POLICY,
+    Peer,
     PeerPolicy,
     PeerState,
     PeerTable,
@@ -291,3 +292,30 @@ def test_bootstrap_twice_pins_the_existing_row() -> None:
     peer = table.add_bootstrap(url(1) + "/", T0)
     assert peer.pinned and peer.did == A and len(table) == 1
     assert list(table) == [peer]
+
+
+def test_refused_newcomers_only_when_no_peer_ranks_below_them() -> None:
+    """The cached worst rank stays a true lower bound through URL moves, failures, bans and contacts:
+    a newcomer is refused exactly when no unpinned row ranks strictly below it (checked by a full scan)."""
+    rng = random.Random(7)
+    table = PeerTable(policy=PeerPolicy(max_peers=5))
+    newcomers = iter(KeyPair.from_seed(bytes([100 + i % 150, i // 150]) + bytes(30)).did for i in range(400))
+    for step in range(400):
+        now = T0 + step
+        held = [p.did for p in table if p.did is not None]
+        op = rng.random()
+        if held and op < 0.2:
+            table.record_failure(rng.choice(held), now, jitter=0.5)
+        elif held and op < 0.3:
+            table.record_invalid(rng.choice(held), now)
+        elif held and op < 0.45:
+            table.record_contact(rng.choice(held), now)
+        else:
+            did = next(newcomers)
+            newcomer_rank = table._rank(Peer(did=did, url=None, added=now, score_at=now))
+            full = len(table) >= 5
+            admitted = table.learn(did, url(rng.randrange(3)), now)  # few URLs: rows keep losing theirs
+            if admitted is None:
+                assert full
+                ranks = [table._rank(table._refresh(p, now)) for p in list(table) if not p.pinned]
+                assert min(ranks) >= newcomer_rank

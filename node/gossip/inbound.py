@@ -38,7 +38,7 @@ HARMLESS = frozenset(
     {"validity.expired", "validity.stale-sequence", "validity.stale-version", "validity.retention"}
 )
 SUPERSEDED = frozenset({"validity.stale-sequence", "validity.stale-version"})
-CHECK_CHUNK = 128  # objects checked, then stored in one transaction, between two yields to the loop
+CHECK_CHUNK = 256  # objects checked, then stored in one transaction (one commit), between two yields
 
 
 @dataclass
@@ -81,12 +81,21 @@ async def receive(
         chunk = ordered[start : start + CHECK_CHUNK]
         now = int(engine.now())
         ids = [hashlib.sha256(raw).digest() for raw, _, _ in chunk]
-        fresh = [i for i, item_id in enumerate(ids) if not engine.store.has(item_id.hex())]
-        checked = dict(zip(fresh, await engine.checker.check([chunk[i][0] for i in fresh], now), strict=True))
+        held = engine.store.held([item_id.hex() for item_id in ids])
+        fresh: dict[str, int] = {}  # hex id -> position, first copy only (a second one counts as known)
+        for i, item_id in enumerate(ids):
+            if item_id.hex() not in held and item_id.hex() not in fresh:
+                fresh[item_id.hex()] = i
+        positions = list(fresh.values())
+        outcomes = await engine.checker.check([chunk[i][0] for i in positions], now)
+        checked = dict(zip(positions, outcomes, strict=True))
         stored: list[tuple[Ingested, CheckOutcome]] = []
         engine._receiving = True
         try:
             with transaction(engine.store.db):
+                # stored by another request while this chunk was being checked: known, not decided again
+                for item in engine.store.held(list(fresh)):
+                    checked.pop(fresh[item], None)
                 _accept_chunk(
                     engine, did, chunk, ids, checked, now, solicited, result, events, stored, waiting
                 )
@@ -144,7 +153,7 @@ def _accept_chunk(
                 if not decision.allowed:
                     result.limited = max(decision.retry_after, 1.0)
                     return
-            ingested = accept_object(engine.config, engine.store, outcome, now)
+            ingested = accept_object(engine.config, engine.store, outcome, now, known_new=True)
         except (ProtocolError, Refused) as exc:
             refs = deps.references(outcome) if exc.code == deps.MISSING and waiting is not None else ()
             if refs and waiting is not None:

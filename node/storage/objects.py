@@ -110,6 +110,16 @@ class ObjectStore:
         row = self.db.execute("SELECT 1 FROM objects WHERE id = ?", [id_hex.lower()]).fetchone()
         return row is not None
 
+    def held(self, ids_hex: Sequence[str]) -> set[str]:
+        """Which of ``ids_hex`` (lower-case hex) the store holds: one query for a batch."""
+        out: set[str] = set()
+        for start in range(0, len(ids_hex), 500):
+            part = list(ids_hex[start : start + 500])
+            marks = ", ".join("?" for _ in part)
+            rows = self.db.execute(f"SELECT id FROM objects WHERE id IN ({marks})", part)
+            out.update(str(row[0]) for row in rows)
+        return out
+
     def get_meta(self, id_hex: str) -> ObjectMeta:
         rows = list(self.db.query(f"SELECT {_META_COLUMNS} FROM objects WHERE id = ?", [id_hex.lower()]))
         if not rows:
