@@ -116,3 +116,22 @@ async def test_redeem_refusals(served: Any, tmp_path: Path) -> None:
     with pytest.raises(WalletError) as exc:
         ops.import_credential(wallet, [right_credential(office)], NOW)
     assert exc.value.code == "wallet.not-a-credential" and wallet.rights() == []
+
+
+def test_export_to_an_unwritable_file_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node.cli import main
+
+    office = FakeOffice()
+    office.url = "http://127.0.0.1:9/status/1"
+    wallet = Wallet.create(tmp_path / "w", key=HOLDER)
+    document = right_credential(office)
+    wallet.add_credential(document)
+    args = ["wallet", "export", "--dir", str(wallet.dir), "--credential", document["id"]]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == document
+    assert main([*args, "--out", str(tmp_path / "no-such-dir" / "right.json")]) == 2
+    assert "config.write" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "right.json")]) == 0
+    assert json.loads((tmp_path / "right.json").read_text()) == document

@@ -32,6 +32,7 @@ from protocol.authorisation import ACTIONS
 from protocol.sealed import Contact
 from protocol.vc import credential_types, subject_of
 
+from ..credential_cli import write_json
 from ..keystore import passphrase_from_env
 from ..wallet import Wallet, ops
 
@@ -188,7 +189,7 @@ def cmd_authorise(args: argparse.Namespace) -> int:
         marketplaces=args.marketplace or None,
     )
     if args.out:
-        args.out.write_text(json.dumps(credential, indent=1))
+        write_json(credential, args.out)
     _print(credential)
     return EXIT_OK
 
@@ -200,11 +201,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise ops.WalletError(
             "wallet.unknown-credential", f"this wallet holds no credential {args.credential}"
         )
-    text = json.dumps(document, indent=1, sort_keys=True)
-    if args.out:
-        args.out.write_text(text + "\n")
-    else:
-        print(text)
+    write_json(document, args.out)
     return EXIT_OK
 
 
