@@ -14,12 +14,14 @@ from tests.notice_fixtures import decision_payload
 from tests.test_notices_api import (
     AUTH,
     COSE,
+    FACTS,
     HOLDER,
     OTHER_MARKET,
     FakeOffice,
     client,
     clock,
     count,
+    decide,
     file_ok,
     notice,
     office,
@@ -29,8 +31,6 @@ from tests.test_notices_api import (
 
 __all__ = ["client", "clock", "office"]  # pytest fixtures imported from test_notices_api
 
-FACTS = "The listing offered goods bearing the notified mark without consent."
-
 
 async def _filed(client: TestClient, office: FakeOffice) -> str:
     cred = right_credential(office)
@@ -39,10 +39,7 @@ async def _filed(client: TestClient, office: FakeOffice) -> str:
 
 
 async def _decided(client: TestClient, notice_id: str) -> str:
-    body = {"notice": notice_id, "action": "restrict", "decision_facts": FACTS}
-    resp = await client.post("/admin/decisions", headers=AUTH, json=body)
-    assert resp.status == 201, await resp.text()
-    return str((await resp.json())["decision"])
+    return str((await decide(client, notice_id))["decision"])
 
 
 def _complaint(decision: str, notice_id: str, marketplace: str) -> bytes:

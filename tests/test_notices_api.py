@@ -156,6 +156,20 @@ async def file_ok(client: TestClient, raw: bytes) -> dict[str, Any]:
     return body
 
 
+FACTS = "The listing offered goods bearing the notified mark without consent."
+
+
+async def decide(
+    client: TestClient, notice_id: str, action: str = "restrict", facts: str = FACTS, **extra: Any
+) -> dict[str, Any]:
+    """Decide a held notice through the admin API; the answer (decision id, supersedes, signed)."""
+    body = {"notice": notice_id, "action": action, "decision_facts": facts, **extra}
+    resp = await client.post("/admin/decisions", headers=AUTH, json=body)
+    assert resp.status == 201, await resp.text()
+    answer: dict[str, Any] = await resp.json()
+    return answer
+
+
 async def test_holder_notice_receipt_inbox(client: TestClient, office: FakeOffice) -> None:
     cred = right_credential(office)
     await store_credential(client, cred)
@@ -304,17 +318,7 @@ async def test_decisions_complaints_outcomes_export_match(client: TestClient, of
     await store_credential(client, cred)
     filed = await file_ok(client, notice(HOLDER, cred["id"]))
     notice_id = filed["notice"]
-    resp = await client.post(
-        "/admin/decisions",
-        headers=AUTH,
-        json={
-            "notice": notice_id,
-            "action": "restrict",
-            "decision_facts": "The listing offered goods bearing the notified mark without consent.",
-        },
-    )
-    assert resp.status == 201, await resp.text()
-    first = (await resp.json())["decision"]
+    first = (await decide(client, notice_id))["decision"]
     got = await (await client.get("/decisions", params={"notice": notice_id})).json()
     assert got["outcomes"][NODE.did] == {"decision": first, "action": "restrict", "superseded": []}
     payload = got["decisions"][0]["payload"]
@@ -351,18 +355,13 @@ async def test_decisions_complaints_outcomes_export_match(client: TestClient, of
     complaint = (await resp.json())["complaint"]
     opened = await (await client.get("/admin/complaints", headers=AUTH, params={"status": "open"})).json()
     assert [c["complaint_id"] for c in opened["complaints"]] == [complaint]
-    resp = await client.post(
-        "/admin/decisions",
-        headers=AUTH,
-        json={
-            "notice": notice_id,
-            "action": "no-action",
-            "complaint": complaint,
-            "decision_facts": "On complaint, the seller showed the goods were genuine.",
-        },
+    second = await decide(
+        client,
+        notice_id,
+        "no-action",
+        "On complaint, the seller showed the goods were genuine.",
+        complaint=complaint,
     )
-    assert resp.status == 201, await resp.text()
-    second = await resp.json()
     assert second["supersedes"] == first
     got = await (await client.get("/decisions", params={"notice": notice_id})).json()
     assert got["outcomes"][NODE.did] == {
@@ -393,17 +392,7 @@ async def test_export_sor_has_no_personal_data(client: TestClient, office: FakeO
     cred = right_credential(office)
     await store_credential(client, cred)
     notice_id = (await file_ok(client, notice(HOLDER, cred["id"])))["notice"]
-    resp = await client.post(
-        "/admin/decisions",
-        headers=AUTH,
-        json={
-            "notice": notice_id,
-            "action": "restrict",
-            "territorial_scope": ["DE", "FR"],
-            "decision_facts": "The listing offered goods bearing the notified mark without consent.",
-        },
-    )
-    assert resp.status == 201, await resp.text()
+    await decide(client, notice_id, territorial_scope=["DE", "FR"])
     statements = (await (await client.get("/admin/sor", headers=AUTH)).json())["statements"]
     assert len(statements) == 1 and statements[0]["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
     text = str(statements)
@@ -452,12 +441,8 @@ async def test_notice_by_gossip_path_lands_in_inbox(client: TestClient, office: 
     await problem(await client.post("/notices", data=other, headers=COSE), 422, "notice.not-addressed")
     assert len((await (await client.get("/admin/notices", headers=AUTH)).json())["notices"]) == 1
     # decisions only from accredited marketplaces
-    resp = await client.post(
-        "/admin/decisions",
-        headers=AUTH,
-        json={"notice": listed[0]["notice"], "action": "no-action", "decision_facts": "Examined; removed."},
-    )
-    mine = verify_message(unb64((await resp.json())["signed"]), NOW)
+    decided = await decide(client, listed[0]["notice"], "no-action", "Examined; removed.")
+    mine = verify_message(unb64(decided["signed"]), NOW)
     rogue = sign_message(THIEF, "decision", dict(mine.payload, marketplace=THIEF.did))
     await problem(
         await client.post("/objects", data=rogue, headers=COSE), 422, "validity.untrusted-marketplace"
