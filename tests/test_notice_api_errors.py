@@ -204,3 +204,22 @@ async def test_match_parameter_refusals(client: TestClient) -> None:
         ([listing], "schema.match.listings"),
     ):
         await problem(await client.post("/match", json=body), 422, code)
+
+
+async def test_refusals_on_the_notice_path_are_counted(client: TestClient, office: FakeOffice) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    elsewhere = notice(HOLDER, cred["id"], targets=[OTHER_MARKET.did])
+    await problem(await client.post("/notices", data=elsewhere, headers=COSE), 422, "notice.not-addressed")
+    resp = await client.post("/notices", data=b"\xd2\x84garbage", headers=COSE)
+    assert resp.status == 400
+    await problem(
+        await client.post("/complaints", data=notice(HOLDER, cred["id"]), headers=COSE),
+        422,
+        "complaint.wrong-kind",
+    )
+    text = await (await client.get("/metrics")).text()
+    rejected = "rightsmesh_objects_rejected_total"
+    assert f'{rejected}{{kind="notice",reason="notice.not-addressed",source="notice"}} 1.0' in text
+    assert f'{rejected}{{kind="notice",reason="complaint.wrong-kind",source="notice"}} 1.0' in text
+    assert 'rightsmesh_objects_received_total{kind="unknown",source="notice"} 1.0' in text

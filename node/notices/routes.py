@@ -15,7 +15,7 @@ credential is not held is refused with ``validity.notice.credential-missing`` an
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -33,7 +33,7 @@ from ..auth import require_admin
 from ..ingest import Checked, Refused, accept_object, check_message
 from ..marketplace import status
 from ..marketplace.keys import TRUST
-from ..metrics import object_outcome
+from ..metrics import kind_of, object_outcome
 from ..notice_accept import held_credentials
 from ..problems import Problem, read_body, read_json
 from ..storage.db import transaction
@@ -61,8 +61,19 @@ def _object_id(value: Any, name: str) -> str:
 
 
 def _check(request: web.Request, raw: bytes) -> Checked:
-    """Size, structure, signature and times, as gossip checks them (node/ingest.py)."""
-    return check_message(request.app[CONFIG], raw, now(request))
+    """Size, structure, signature and times, as gossip checks them (node/ingest.py); a refusal is
+    counted in the metrics like every other rejected object."""
+    try:
+        return check_message(request.app[CONFIG], raw, now(request))
+    except ProtocolError as exc:
+        object_outcome(request.app, kind_of(raw), "rejected", exc.code, source="notice")
+        raise
+
+
+def _refuse(request: web.Request, kind: str, exc: Problem | ProtocolError) -> NoReturn:
+    """Count a refusal decided here (before the shared acceptance path), then raise it."""
+    object_outcome(request.app, kind, "rejected", exc.code, source="notice")
+    raise exc
 
 
 def _accept(request: web.Request, checked: Checked) -> tuple[str, bool]:
@@ -102,17 +113,18 @@ async def post_notice(request: web.Request) -> web.Response:
     raw = await read_body(request, COSE_TYPES, min(request.app[CONFIG].max_object, MAX_REQUEST))
     checked = _check(request, raw)
     message = _message(checked)
-    if message.kind != "notice":
-        raise Problem(422, "notice.wrong-kind", f"POST /notices takes a notice, not a {message.kind}")
-    notice = parse_notice(message.payload)
-    me = request.app[NODE_KEY].did
-    if not notice.is_target(me):
-        raise Problem(422, "notice.not-addressed", "this notice names other marketplaces")
     db = request.app[DB]
-    if store.is_suspended(db, message.signer, now(request)):
-        raise Problem(
-            403, "notice.notifier-suspended", "this marketplace has suspended the notifier (art. 23)"
-        )
+    try:
+        if message.kind != "notice":
+            raise Problem(422, "notice.wrong-kind", f"POST /notices takes a notice, not a {message.kind}")
+        if not parse_notice(message.payload).is_target(request.app[NODE_KEY].did):
+            raise Problem(422, "notice.not-addressed", "this notice names other marketplaces")
+        if store.is_suspended(db, message.signer, now(request)):
+            raise Problem(
+                403, "notice.notifier-suspended", "this marketplace has suspended the notifier (art. 23)"
+            )
+    except (Problem, ProtocolError) as exc:
+        _refuse(request, message.kind, exc)
     await _refresh_status(request, message)
     id_hex, inserted = _accept(request, checked)
     with transaction(db):
@@ -180,11 +192,17 @@ async def post_complaint(request: web.Request) -> web.Response:
     checked = _check(request, raw)
     message = _message(checked)
     if message.kind != "complaint":
-        raise Problem(
-            422, "complaint.wrong-kind", f"POST /complaints takes a complaint, not a {message.kind}"
+        _refuse(
+            request,
+            message.kind,
+            Problem(422, "complaint.wrong-kind", f"POST /complaints takes a complaint, not a {message.kind}"),
         )
     if message.payload.get("marketplace") != request.app[NODE_KEY].did:
-        raise Problem(422, "complaint.not-addressed", "the complaint is about another marketplace")
+        _refuse(
+            request,
+            message.kind,
+            Problem(422, "complaint.not-addressed", "the complaint is about another marketplace"),
+        )
     id_hex, inserted = _accept(request, checked)
     return web.json_response({"complaint": id_hex}, status=201 if inserted else 200)
 
