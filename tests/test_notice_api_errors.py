@@ -28,6 +28,7 @@ from tests.test_notices_api import (
     right_credential,
     store_credential,
 )
+from tests.test_ui import login
 
 __all__ = ["client", "clock", "office"]  # pytest fixtures imported from test_notices_api
 
@@ -223,3 +224,21 @@ async def test_refusals_on_the_notice_path_are_counted(client: TestClient, offic
     assert f'{rejected}{{kind="notice",reason="notice.not-addressed",source="notice"}} 1.0' in text
     assert f'{rejected}{{kind="notice",reason="complaint.wrong-kind",source="notice"}} 1.0' in text
     assert 'rightsmesh_objects_received_total{kind="unknown",source="notice"} 1.0' in text
+
+
+async def test_an_expired_notice_does_not_break_the_inbox(
+    client: TestClient, office: FakeOffice, clock: Any
+) -> None:
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    short = (await file_ok(client, notice(HOLDER, cred["id"], expires=NOW + 100)))["notice"]
+    lasting = (await file_ok(client, notice(HOLDER, cred["id"], created=NOW + 1)))["notice"]
+    clock.now = NOW + 200  # the first notice has expired
+    resp = await client.get("/admin/notices", headers=AUTH)
+    assert resp.status == 200, await resp.text()
+    listed = (await resp.json())["notices"]
+    assert {n["notice"] for n in listed} == {short, lasting}
+    assert all(n["contact"] == {"name": "Ana Holder", "email": "ana@brand.example"} for n in listed)
+    await login(client)
+    assert (await client.get("/ui/market/notices")).status == 200
+    assert (await client.get(f"/ui/market/notices/{short}")).status == 200

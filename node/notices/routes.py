@@ -150,7 +150,10 @@ def _signed_list(request: web.Request, kind: str, notice_id: str) -> list[dict[s
     out = []
     for meta in objects.list(kind=kind, field=("notice", notice_id), limit=1000):
         raw = objects.get(meta.id)
-        message = verify_message(raw, now(request), max_skew=10**9)
+        try:
+            message = verify_message(raw, now(request), max_skew=10**9)
+        except ProtocolError:
+            continue  # expired since it was stored: no longer shown (as store.decision_records does)
         out.append(
             {
                 "id": meta.id,
@@ -213,7 +216,9 @@ async def post_complaint(request: web.Request) -> web.Response:
 
 def entry_view(request: web.Request, entry: store.InboxEntry) -> dict[str, Any]:
     raw = request.app[OBJECTS].get(entry.notice_id)
-    message = verify_message(raw, now(request), max_skew=10**9)
+    # Read as of its receipt (when it was verified): a notice that has expired since stays in the inbox
+    # instead of failing the whole listing with validity.expired.
+    message = verify_message(raw, entry.received_at, max_skew=10**9)
     notice = parse_notice(message.payload)
     try:
         contact = open_contact(notice.sealed, request.app[NODE_KEY], notifier=message.signer)

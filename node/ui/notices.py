@@ -135,7 +135,7 @@ async def notice_page(request: web.Request) -> web.Response:
     entry = store.inbox_entry(db, notice_id)
     if entry is None:
         raise UIError(404, "This notice is not in the inbox.")
-    message = verify_message(objects.get(notice_id), moment, max_skew=10**9)
+    message = verify_message(objects.get(notice_id), entry.received_at, max_skew=10**9)  # see entry_view
     own = request.app[NODE_KEY].did
     decisions = [
         {"id": m.id_hex, "decision": d, "own": d.marketplace == own}
