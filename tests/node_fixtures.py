@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from node.config import NodeConfig
+from protocol.ip_right import issue_ip_right_credential, right_from_json
 from protocol.keys import KeyPair
 from protocol.messages import sign_message
+from protocol.register import parse_register, public_view
 from protocol.trust_list import trust_list_payload
 from protocol.vc import format_datetime
 
+REPO = Path(__file__).resolve().parent.parent
 NOW = 1_790_000_000
 ROOT = KeyPair.from_seed(bytes(range(32)))
 OTHER_ROOT = KeyPair.from_seed(bytes(range(1, 33)))
@@ -41,6 +44,22 @@ async def problem(resp: Any, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = await resp.json(content_type=None)
     assert body["code"] == code, body
     return body
+
+
+def example_right_credential(
+    office: KeyPair, holder: str, *, status_list_url: str, index: int, created: int = NOW - 1000, **kw: Any
+) -> dict[str, Any]:
+    """A right credential for the first entry of specs/examples/register-em.csv, issued by ``office``."""
+    entry = parse_register((REPO / "specs/examples/register-em.csv").read_bytes()).entries[0][1]
+    return issue_ip_right_credential(
+        office,
+        holder,
+        right_from_json(public_view(entry)),
+        created=iso(created),
+        status_list_url=status_list_url,
+        status_index=index,
+        **kw,
+    )
 
 
 def make_config(directory: Path, role: str = "marketplace", **overrides: Any) -> NodeConfig:

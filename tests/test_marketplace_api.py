@@ -15,15 +15,23 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.app import create_app
-from protocol.ip_right import issue_ip_right_credential, right_from_json
 from protocol.keys import KeyPair
 from protocol.messages import verify_message
 from protocol.presentation import create_presentation
-from protocol.register import parse_register, public_view
 from protocol.role_payloads import check_enrolment_result, check_profile
 from protocol.status_list import issue_status_list_credential, new_status_list, revoke
 from protocol.trust_list import sign_trust_list
-from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, iso, make_config, problem
+from tests.node_fixtures import (
+    NODE,
+    NOW,
+    ROOT,
+    TOKEN,
+    FakeClock,
+    example_right_credential,
+    iso,
+    make_config,
+    problem,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -92,15 +100,7 @@ async def publish_trust(client: TestClient, *entries: tuple[str, str]) -> None:
 
 
 def credential(office: FakeOffice, holder: str = WALLET.did, index: int = 5) -> dict[str, Any]:
-    entry = parse_register((REPO / "specs/examples/register-em.csv").read_bytes()).entries[0][1]
-    return issue_ip_right_credential(
-        OFFICE,
-        holder,
-        right_from_json(public_view(entry)),
-        created=iso(NOW - 1000),
-        status_list_url=office.url,
-        status_index=index,
-    )
+    return example_right_credential(OFFICE, holder, status_list_url=office.url, index=index)
 
 
 async def challenge(client: TestClient) -> str:

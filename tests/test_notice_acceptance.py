@@ -11,7 +11,6 @@ import pytest
 from protocol.authorisation import issue_authorisation_credential, make_authorisation
 from protocol.complaint import build_complaint_payload
 from protocol.errors import ProtocolError
-from protocol.ip_right import issue_ip_right_credential, right_from_json
 from protocol.keys import KeyPair
 from protocol.messages import SignedMessage, sign_message, verify_message
 from protocol.notice import NoticeItem, build_notice_payload
@@ -23,12 +22,12 @@ from protocol.notice_acceptance import (
     check_storable_credential,
     credential_fields,
 )
-from protocol.register import parse_register, public_view
 from protocol.role_payloads import profile_payload
 from protocol.sealed import Contact
 from protocol.status_list import issue_status_list_credential, new_status_list, revoke
 from protocol.trust_list import TrustStore, sign_trust_list, verify_trust_list
 from protocol.vc import format_datetime
+from tests.node_fixtures import example_right_credential
 from tests.notice_fixtures import decision_payload
 from tests.test_notices_api import REPO
 
@@ -67,15 +66,7 @@ def trust() -> TrustStore:
 
 
 def right(holder: str = HOLDER.did, index: int = 3) -> dict[str, Any]:
-    entry = parse_register((REPO / "specs/examples/register-em.csv").read_bytes()).entries[0][1]
-    return issue_ip_right_credential(
-        OFFICE,
-        holder,
-        right_from_json(public_view(entry)),
-        created=iso(NOW - 1000),
-        status_list_url=LIST_URL,
-        status_index=index,
-    )
+    return example_right_credential(OFFICE, holder, status_list_url=LIST_URL, index=index)
 
 
 def status_list(*revoked: int) -> dict[str, Any]:

@@ -17,16 +17,25 @@ from aiohttp.test_utils import TestClient, TestServer
 from node.app import create_app
 from protocol.authorisation import issue_authorisation_credential, make_authorisation
 from protocol.complaint import build_complaint_payload
-from protocol.ip_right import issue_ip_right_credential, right_from_json
 from protocol.keys import KeyPair
 from protocol.messages import sign_message, verify_message
 from protocol.notice import NoticeItem, Product, build_notice_payload
 from protocol.receipt import receipt_from_message
-from protocol.register import parse_register, public_view
 from protocol.sealed import Contact
 from protocol.status_list import issue_status_list_credential, new_status_list, revoke
 from protocol.trust_list import sign_trust_list
-from tests.node_fixtures import NODE, NOW, ROOT, TOKEN, FakeClock, accreditation, iso, make_config, problem
+from tests.node_fixtures import (
+    NODE,
+    NOW,
+    ROOT,
+    TOKEN,
+    FakeClock,
+    accreditation,
+    example_right_credential,
+    iso,
+    make_config,
+    problem,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -96,16 +105,7 @@ async def client(aiohttp_client: Any, tmp_path: Path, clock: FakeClock) -> TestC
 def right_credential(
     office: FakeOffice, holder: str = HOLDER.did, index: int = 5, **kw: Any
 ) -> dict[str, Any]:
-    entry = parse_register((REPO / "specs/examples/register-em.csv").read_bytes()).entries[0][1]
-    return issue_ip_right_credential(
-        OFFICE,
-        holder,
-        right_from_json(public_view(entry)),
-        created=iso(NOW - 1000),
-        status_list_url=office.url,
-        status_index=index,
-        **kw,
-    )
+    return example_right_credential(OFFICE, holder, status_list_url=office.url, index=index, **kw)
 
 
 def authorisation(
