@@ -10,7 +10,7 @@ import pytest
 
 from node.errors import NotFound, StorageError
 from node.storage import MIGRATIONS, Migration, ObjectStore, open_database, schema_version, transaction
-from node.storage.db import check_integrity
+from node.storage.db import JOURNAL_SIZE_LIMIT, WAL_AUTOCHECKPOINT_PAGES, check_integrity
 
 
 def test_open_applies_every_migration_once(tmp_path: Path) -> None:
@@ -19,6 +19,8 @@ def test_open_applies_every_migration_once(tmp_path: Path) -> None:
     assert db.journal_mode == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone() == (1,)
     assert db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone() == (WAL_AUTOCHECKPOINT_PAGES,)
+    assert db.execute("PRAGMA journal_size_limit").fetchone() == (JOURNAL_SIZE_LIMIT,)
     db.close()
     db = open_database(tmp_path / "n.db", synchronous="normal")
     assert schema_version(db) == len(MIGRATIONS)

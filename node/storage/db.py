@@ -21,6 +21,14 @@ from .migrations import MIGRATIONS, Migration
 
 SYNCHRONOUS_MODES = ("full", "normal")
 BUSY_TIMEOUT_MS = 5000
+# WAL pages before an automatic checkpoint (SQLite's default: 1000, 4 MB). Objects are keyed by random
+# hashes, so each one dirties about one page per index; a gossip chunk of 256 objects dirtied ~1000
+# pages and made nearly every commit a checkpoint that wrote them all again (and fsynced the database).
+# A longer WAL lets a checkpoint write a page once for many commits: ingest of 12,000 objects went from
+# 74 to 58 us per object (scripts/bench/ingest.py breakdown, same run). Durability is unchanged (commits
+# are durable in the WAL); the WAL file is bounded by JOURNAL_SIZE_LIMIT after a checkpoint.
+WAL_AUTOCHECKPOINT_PAGES = 4000
+JOURNAL_SIZE_LIMIT = 64 << 20
 
 
 @contextmanager
@@ -114,6 +122,8 @@ def open_database(
         db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         apply_migrations(db, migrations)
     except sqlite3.DatabaseError as exc:
         raise StorageError("storage.open", f"cannot open database {path}: {exc}") from exc
