@@ -139,6 +139,8 @@ async def test_decision_request_refusals(client: TestClient, office: FakeOffice)
         404,
         "complaint.not-found",
     )
+    # the facts are the one statement the operator must write (art. 17(3)(c))
+    await refused({"notice": notice_id, "action": "restrict"}, 422, "schema.decision-request.bad")
     assert await count(client, "decision") == before
 
 

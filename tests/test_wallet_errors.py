@@ -3,6 +3,7 @@ WalletError with its code and leaves the wallet unchanged."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class FakeNode:
         self.app.router.add_post("/enrol/challenge", self.challenge)
         self.app.router.add_post("/issuance/nonce", self.nonce)
         self.app.router.add_post("/issuance/credential", self.credential)
+        self.app.router.add_post("/enrol", self.enrol)
         self.nonce_body: bytes = b"<html>maintenance</html>"
         self.issued: dict[str, Any] = {}
 
@@ -46,6 +48,12 @@ class FakeNode:
         return web.json_response(
             {"challenge": "c" * 22, "domain": self.challenge_domain, "expires": NOW + 60}
         )
+
+    async def enrol(self, request: web.Request) -> web.Response:
+        """An enrolment "result" signed by another key than the marketplace's."""
+        receipt = sign_message(OTHER, "test", {"created": NOW})
+        encoded = base64.urlsafe_b64encode(receipt).rstrip(b"=").decode()
+        return web.json_response({"enrolment": "urn:uuid:1", "receipt": encoded}, status=201)
 
     async def nonce(self, request: web.Request) -> web.Response:
         return web.Response(body=self.nonce_body, content_type="text/html")
@@ -95,6 +103,8 @@ async def test_enrol_refusals(served: Any, tmp_path: Path) -> None:
         wallet.add_credential(right_credential(office))
         # the challenge names another marketplace than the descriptor: no presentation is sent to it
         assert await _code(ops.enrol(wallet, session, url, NOW)) == "wallet.wrong-domain"
+        node.challenge_domain = NODE_KEY.did
+        assert await _code(ops.enrol(wallet, session, url, NOW)) == "wallet.bad-receipt"
     assert wallet.enrolments() == []
 
 
