@@ -1,7 +1,8 @@
 """Federated register search (GET /search/rights) with real office apps served on 127.0.0.1.
 
 Offices: one answering (a real office app), one that never answers within the timeout, one whose
-descriptor names a DID but whose server signs with another key, and one whose port is closed.
+descriptor names a DID but whose server signs with another key, and one whose port is closed; all four
+accredited by a trust list the asking node holds. Offices no trust list accredits are never contacted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from aiohttp.test_utils import TestClient
 from node.app import create_app
 from node.appkeys import DB
 from node.office import store
-from node.search.answers import MAX_ANSWER_AGE, InvalidAnswer, SearchQuery, b64url_decode, check_answer
+from node.search.answers import (
+    MAX_ANSWER_AGE,
+    MAX_OFFICES,
+    MAX_SKIPPED,
+    InvalidAnswer,
+    SearchQuery,
+    b64url_decode,
+    check_answer,
+)
 from protocol.keys import KeyPair
 from protocol.messages import sign_message, verify_message
 from protocol.register import parse_register
@@ -34,6 +43,15 @@ SLOW = KeyPair.from_seed(bytes([63]) * 32)
 GONE = KeyPair.from_seed(bytes([64]) * 32)
 SELF_OFFICE = KeyPair.from_seed(bytes([65]) * 32)
 TIMEOUT = 0.5
+#: The four offices of the ``offices`` fixture, accredited as offices by ROOT (sequence 1).
+FOUR = (
+    (OFFICE, "Honest Office"), (IMPOSTOR, "Impostor Office"), (SLOW, "Slow Office"), (GONE, "Gone Office")
+)
+
+
+def accrediting(sequence: int, *offices: tuple[KeyPair, str]) -> bytes:
+    """A trust list from ROOT accrediting ``offices`` (key, name) as offices (and NODE as a marketplace)."""
+    return trust_list(sequence, also=[accreditation(key, "office", name) for key, name in offices])
 
 
 def descriptor(key: KeyPair, name: str, base: str, role: str = "office", created: int = NOW - 10) -> bytes:
@@ -114,13 +132,16 @@ def by_did(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 async def test_fan_out_marks_every_office(
     aiohttp_client: Any, tmp_path: Path, clock: FakeClock, offices: list[bytes]
 ) -> None:
-    client = await asking_node(aiohttp_client, tmp_path, clock, offices)
+    client = await asking_node(aiohttp_client, tmp_path, clock, [accrediting(1, *FOUR), *offices])
     resp = await client.get("/search/rights", params={"number": REGISTERED})
     assert resp.status == 200, await resp.text()
     body = await resp.json()
     assert body["query"] == {"number": REGISTERED, "limit": 20}
     assert body["complete"] is False
-    assert body["summary"] == {"offices": 4, "answered": 1, "invalid": 1, "timeout": 1, "failed": 1}
+    assert body["summary"] == {
+        "offices": 4, "answered": 1, "invalid": 1, "timeout": 1, "failed": 1, "skipped": 0
+    }
+    assert all(office["accredited"] for office in body["offices"])
     outcome = by_did(body)
 
     honest = outcome[OFFICE.did]
@@ -144,26 +165,113 @@ async def test_fan_out_marks_every_office(
     assert [(r["office_did"], r["application_number"]) for r in body["results"]] == [(OFFICE.did, REGISTERED)]
 
 
-async def test_an_office_node_asks_itself_too_and_marks_accreditation(
+async def office_node(
+    aiohttp_client: Any, tmp_path: Path, clock: FakeClock, objects: list[bytes]
+) -> TestClient:
+    """An asking node that is itself an office (NODE's key) with five register entries."""
+    client = await asking_node(aiohttp_client, tmp_path, clock, objects, role="office", name="Self Office")
+    parsed = parse_register((REPO / "specs" / "examples" / "register-em.csv").read_bytes())
+    store.import_entries(client.server.app[DB], (e for _, e in list(parsed.entries)[:5]), NOW)
+    return client
+
+
+async def test_an_accredited_office_node_asks_itself_too(
     aiohttp_client: Any, tmp_path: Path, clock: FakeClock, offices: list[bytes]
 ) -> None:
-    accredit = trust_list(1, also=[accreditation(OFFICE, "office", "Honest Office")])
-    client = await asking_node(
-        aiohttp_client, tmp_path, clock, [accredit, offices[0]], role="office", name="Self Office"
-    )
-    app = client.server.app
-    parsed = parse_register((REPO / "specs" / "examples" / "register-em.csv").read_bytes())
-    store.import_entries(app[DB], (e for _, e in list(parsed.entries)[:5]), NOW)
+    accredit = accrediting(1, (OFFICE, "Honest Office"), (NODE, "Self Office"))
+    client = await office_node(aiohttp_client, tmp_path, clock, [accredit, offices[0]])
     resp = await client.get("/search/rights", params={"number": REGISTERED, "limit": "5"})
     body = await resp.json()
     assert body["complete"] is True and body["summary"]["answered"] == 2
     local = body["offices"][0]
     assert local["local"] is True and local["did"] == NODE.did and local["status"] == "answered"
-    assert local["accredited"] is False
+    assert local["accredited"] is True
     assert verify_message(b64url_decode(local["signed"]), NOW).signer == NODE.did
     assert by_did(body)[OFFICE.did]["accredited"] is True
     assert {r["office_did"] for r in body["results"]} == {NODE.did, OFFICE.did}
     assert body["query"] == {"number": REGISTERED, "limit": 5}
+
+
+async def test_an_unaccredited_office_node_skips_itself(
+    aiohttp_client: Any, tmp_path: Path, clock: FakeClock, offices: list[bytes]
+) -> None:
+    client = await office_node(aiohttp_client, tmp_path, clock, [accrediting(1, FOUR[0]), offices[0]])
+    body = await (await client.get("/search/rights", params={"number": REGISTERED, "limit": "5"})).json()
+    assert body["complete"] is True
+    assert body["summary"] == {
+        "offices": 2, "answered": 1, "invalid": 0, "timeout": 0, "failed": 0, "skipped": 1
+    }
+    local = by_did(body)[NODE.did]
+    assert local["local"] is True and local["accredited"] is False and local["status"] == "skipped"
+    assert local["error"]["code"] == "search.not-accredited" and "signed" not in local
+    assert {r["office_did"] for r in body["results"]} == {OFFICE.did}
+
+
+def counting_app(hits: list[str]) -> web.Application:
+    """A server that records every request it gets and answers 418 to all of them."""
+
+    async def count(request: web.Request) -> web.Response:
+        hits.append(request.path_qs)
+        return web.Response(status=418, text="teapot")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", count)
+    return app
+
+
+async def test_an_unaccredited_office_is_never_contacted(
+    aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path, clock: FakeClock, offices: list[bytes]
+) -> None:
+    hits: list[str] = []
+    target = str((await aiohttp_server(counting_app(hits))).make_url("")).rstrip("/")
+    stranger = descriptor(SELF_OFFICE, "Stranger Office", target)
+    objects = [accrediting(1, FOUR[0]), offices[0], stranger]
+    client = await asking_node(aiohttp_client, tmp_path, clock, objects)
+    body = await (await client.get("/search/rights", params={"number": REGISTERED})).json()
+    assert hits == []  # its URL was never fetched
+    assert body["complete"] is True
+    assert body["summary"] == {
+        "offices": 2, "answered": 1, "invalid": 0, "timeout": 0, "failed": 0, "skipped": 1
+    }
+    skipped = by_did(body)[SELF_OFFICE.did]
+    assert skipped["status"] == "skipped" and skipped["accredited"] is False
+    assert skipped["url"] == target + "/rights/search" and skipped["elapsed_ms"] == 0
+    assert skipped["error"]["code"] == "search.not-accredited" and "418" not in skipped["error"]["detail"]
+    assert "signed" not in skipped and "result" not in skipped
+    assert [r["office_did"] for r in body["results"]] == [OFFICE.did]
+
+    # Once a trust list accredits it, the same office is asked, and its HTTP status is reported.
+    resp = await client.post(
+        "/objects",
+        data=accrediting(2, FOUR[0], (SELF_OFFICE, "Stranger Office")),
+        headers={"Content-Type": "application/cose"},
+    )
+    assert resp.status == 201, await resp.text()
+    body = await (await client.get("/search/rights", params={"number": REGISTERED})).json()
+    assert len(hits) == 1 and hits[0].startswith("/rights/search?")
+    asked = by_did(body)[SELF_OFFICE.did]
+    assert asked["status"] == "failed" and asked["accredited"] is True
+    assert asked["error"] == {"code": "search.http-status", "detail": "HTTP 418"}
+
+
+FLOOD_URL = "http://127.0.0.1:9"
+
+
+async def test_a_flood_of_unaccredited_descriptors_cannot_push_out_an_accredited_office(
+    aiohttp_client: Any, tmp_path: Path, clock: FakeClock, offices: list[bytes]
+) -> None:
+    # Newer than the accredited office's descriptor, and more of them than either bound.
+    flood = [
+        descriptor(KeyPair.from_seed(bytes([200, i]) + bytes(30)), f"Flood {i}", FLOOD_URL, created=NOW - 5)
+        for i in range(max(MAX_OFFICES, MAX_SKIPPED) + 6)
+    ]
+    objects = [accrediting(1, FOUR[0]), offices[0], *flood]
+    client = await asking_node(aiohttp_client, tmp_path, clock, objects)
+    body = await (await client.get("/search/rights", params={"number": REGISTERED})).json()
+    assert body["summary"]["answered"] == 1 and body["summary"]["skipped"] == MAX_SKIPPED
+    assert body["summary"]["offices"] == 1 + MAX_SKIPPED
+    assert body["offices"][0]["did"] == OFFICE.did and body["offices"][0]["status"] == "answered"
+    assert [r["office_did"] for r in body["results"]] == [OFFICE.did]
 
 
 async def test_expired_and_marketplace_descriptors_are_not_asked(

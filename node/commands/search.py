@@ -1,6 +1,7 @@
 """``rightsmesh search --node URL [--q ...]``: a federated register search through any node.
 
-The node asks every office it knows and answers with each office's signed result. This command does
+The node asks every office it knows that a trust list it holds accredits (others are listed as skipped,
+never contacted) and answers with each office's signed result. This command does
 not take the node's word for it: it verifies every signed answer again here (signature, signer = the
 office DID, the query echoed, freshness) and says so. Exit codes: 0 search done (offices that timed out
 or failed are listed), 1 some office's answer is invalid or does not verify here, 2 the node could not
@@ -28,7 +29,8 @@ MAX_RESPONSE = 32 << 20
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     search = subparsers.add_parser(
-        "search", help="search the registers of every office a node knows (answers signed by each office)"
+        "search",
+        help="search the registers of every accredited office a node knows (answers signed by each office)",
     )
     search.add_argument("--node", required=True, help="URL of any rightsmesh node (office or marketplace)")
     search.add_argument("--q", help="words of the mark or holder name")
@@ -81,7 +83,7 @@ def _print_human(answer: dict[str, Any], problems: list[tuple[str, str]]) -> Non
     print(f"query: {query}")
     print(
         f"offices: {s['offices']} (answered {s['answered']}, invalid {s['invalid']}, "
-        f"timeout {s['timeout']}, failed {s['failed']})"
+        f"timeout {s['timeout']}, failed {s['failed']}, skipped (not accredited) {s.get('skipped', 0)})"
     )
     for office in answer["offices"]:
         label = office["name"] or office["did"]

@@ -1,4 +1,5 @@
-"""Federated register search (service 2 from any node): ``GET /search/rights`` fans out to known offices.
+"""Federated register search (service 2 from any node): ``GET /search/rights`` fans out to the offices
+that a trust list the node holds accredits (specs/search.md).
 
 ``setup(app)`` is called for every role; it adds the route and announces it in the node descriptor as
 ``federated_search``. CLI: ``rightsmesh search --node URL`` (:mod:`node.commands.search`).

@@ -1,5 +1,10 @@
 """Federated search, the parts without IO: the query, the offices a node knows, and checking one answer.
 
+Why only accredited offices are asked: anyone can get a self-describing node descriptor stored, so
+asking every described office would let anyone make every node fetch any URL on each public search
+(and flood the office bound). Offices come from the trust lists the node holds; descriptors only say
+where to reach them. Others are listed, never contacted.
+
 Why check each answer here rather than trust the transport: the answer reaches the asking node (and,
 through it, the user) from an office picked out of a gossiped node descriptor. Only an answer signed by
 the DID that descriptor names, for exactly the query asked, recently, counts as that office's answer;
@@ -9,7 +14,7 @@ anything else is reported as invalid and never merged into the results.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +22,7 @@ from protocol.cbor import Limits
 from protocol.errors import ProtocolError
 from protocol.messages import SignedMessage, verify_message
 from protocol.role_payloads import MAX_RESULTS, check_search_result
+from protocol.trust_list import TrustStore
 
 from ..storage.objects import ObjectStore
 
@@ -26,9 +32,13 @@ DEFAULT_LIMIT = 20
 MAX_ANSWER_BYTES = 1 << 20
 #: An answer older than this (seconds) is refused: it was not made for this request.
 MAX_ANSWER_AGE = 300
-#: Offices asked at most per search (newest descriptors first, this node first if it is an office).
+#: Accredited offices asked at most per search (newest descriptors first; this node, when an accredited
+#: office, is one of them).
 MAX_OFFICES = 64
-_DESCRIPTOR_ROWS = 4 * MAX_OFFICES
+#: Unaccredited offices listed (as skipped, never asked) at most per search.
+MAX_SKIPPED = 64
+_DESCRIPTOR_ROWS = 4 * MAX_SKIPPED
+_ROWS_PER_OFFICE = 8
 _ANSWER_LIMITS = Limits(max_bytes=MAX_ANSWER_BYTES)
 
 
@@ -99,45 +109,80 @@ def _int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int
 
 @dataclass(frozen=True)
 class Office:
-    """An office to ask: its DID and search endpoint, from a verified node descriptor (or this node)."""
+    """An office from a verified node descriptor (or this node); asked only when ``accredited``."""
 
     did: str
     name: str
     search_url: str
     descriptor: str | None  # id of the descriptor object; None for this node itself
-    accredited: bool
+    accredited: bool  # a trust list the node holds accredits ``did`` as an office now
     local: bool = False
+
+
+def accredited_offices(trust: TrustStore, now: int) -> frozenset[str]:
+    """DIDs that a trust list the node holds (in force) accredits in role ``office`` at ``now``."""
+    return frozenset(
+        entry.did
+        for trust_list in trust.lists
+        if trust_list.in_force(now)
+        for entry in trust_list.entries
+        if entry.role == "office" and entry.active(now)
+    )
 
 
 def known_offices(
     store: ObjectStore,
     now: int,
+    accredited: Collection[str],
     *,
     exclude: str | None = None,
-    accredited: Callable[[str], bool] = lambda did: False,
-) -> list[Office]:
-    """Offices from the newest valid ``node-descriptor`` per DID the node holds (role office, with an
-    http(s) ``search`` endpoint), at most :data:`MAX_OFFICES`; ``exclude`` leaves out this node's DID.
+    limit: int = MAX_OFFICES,
+) -> tuple[list[Office], list[Office]]:
+    """(offices to ask, offices to skip), each sorted by name, from the newest valid ``node-descriptor``
+    per DID the node holds (role office, an http(s) ``search`` endpoint); ``exclude`` leaves out this
+    node's DID.
 
-    Descriptors were verified when stored; they are verified again here because they expire.
+    To ask: DIDs in ``accredited`` only, looked up by signer (so no number of other descriptors can push
+    them out), at most ``limit``, newest descriptors first. To skip: the others among the newest
+    descriptors, at most :data:`MAX_SKIPPED`. Descriptors were verified when stored; they are verified
+    again here because they expire.
     """
-    offices: dict[str, Office] = {}
+    found: list[tuple[int, Office]] = []
+    for did in sorted(set(accredited) - {exclude}):
+        for meta in store.list(
+            kind="node-descriptor", signer=did, field=("role", "office"), limit=_ROWS_PER_OFFICE
+        ):
+            office = _verified_office(store, meta.id, now, accredited=True)
+            if office is not None:
+                found.append((meta.created, office))
+                break
+    found.sort(key=lambda item: item[0], reverse=True)
+    asked = [office for _, office in found[: max(limit, 0)]]
+    skipped: dict[str, Office] = {}
     for meta in store.list(kind="node-descriptor", field=("role", "office"), limit=_DESCRIPTOR_ROWS):
-        if meta.signer in offices or meta.signer == exclude:
+        if meta.signer in skipped or meta.signer in accredited or meta.signer == exclude:
             continue
-        try:
-            message = verify_message(store.get(meta.id), now)
-        except ProtocolError:
-            continue  # expired (or unreadable): an older descriptor of the same DID may still be valid
-        office = _office_from(message, accredited)
+        office = _verified_office(store, meta.id, now, accredited=False)
         if office is not None:
-            offices[office.did] = office
-        if len(offices) >= MAX_OFFICES:
-            break
-    return sorted(offices.values(), key=lambda o: (o.name.lower(), o.did))
+            skipped[office.did] = office
+            if len(skipped) >= MAX_SKIPPED:
+                break
+    return _by_name(asked), _by_name(skipped.values())
 
 
-def _office_from(message: SignedMessage, accredited: Callable[[str], bool]) -> Office | None:
+def _by_name(offices: Collection[Office]) -> list[Office]:
+    return sorted(offices, key=lambda o: (o.name.lower(), o.did))
+
+
+def _verified_office(store: ObjectStore, id_hex: str, now: int, *, accredited: bool) -> Office | None:
+    try:
+        message = verify_message(store.get(id_hex), now)
+    except ProtocolError:
+        return None  # expired (or unreadable): an older descriptor of the same DID may still be valid
+    return _office_from(message, accredited)
+
+
+def _office_from(message: SignedMessage, accredited: bool) -> Office | None:
     payload = message.payload
     endpoints = payload.get("endpoints")
     url = endpoints.get("search") if isinstance(endpoints, Mapping) else None
@@ -155,7 +200,7 @@ def _office_from(message: SignedMessage, accredited: Callable[[str], bool]) -> O
         name=name if isinstance(name, str) else "",
         search_url=url,
         descriptor=message.id_hex,
-        accredited=accredited(message.signer),
+        accredited=accredited,
     )
 
 

@@ -1,9 +1,11 @@
-"""Asking every known office at once: one bounded request per office, each under its own timeout.
+"""Asking every accredited office at once: one bounded request per office, each under its own timeout.
 
 Why per-office timeouts on the shared session: one dead or slow office must cost the user at most the
 timeout, never the other offices' answers; the session's per-host connection limits bound the rest.
 Every office ends in exactly one state: ``answered`` (its valid signed answer), ``invalid`` (it answered,
-but not with its own valid answer to this query), ``timeout`` or ``failed`` (unreachable, an HTTP error).
+but not with its own valid answer to this query), ``timeout`` or ``failed`` (unreachable, an HTTP error),
+or ``skipped``: not accredited as an office by a trust list the node holds, so never contacted (anyone
+can get a descriptor stored; asking it would make the node fetch any URL on a stranger's behalf).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from protocol.messages import SignedMessage
 from ..api.views import json_safe
 from .answers import MAX_ANSWER_BYTES, InvalidAnswer, Office, SearchQuery, b64url, check_answer
 
-ANSWERED, INVALID, TIMEOUT, FAILED = "answered", "invalid", "timeout", "failed"
-STATES = (ANSWERED, INVALID, TIMEOUT, FAILED)
+ANSWERED, INVALID, TIMEOUT, FAILED, SKIPPED = "answered", "invalid", "timeout", "failed", "skipped"
+STATES = (ANSWERED, INVALID, TIMEOUT, FAILED, SKIPPED)
+NOT_ACCREDITED = "search.not-accredited"
 ACCEPT = "application/cose"
 _PROBLEM_BYTES = 4096
 
@@ -111,7 +114,10 @@ async def ask_office(
     clock: Callable[[], float],
     local: Callable[[SearchQuery], bytes] | None = None,
 ) -> Outcome:
-    """Ask one office (``local`` answers for this node itself, in process) and check its answer."""
+    """Ask one office (``local`` answers for this node itself, in process) and check its answer; an
+    office that is not accredited is skipped: no request, nothing of its URL's answer in the outcome."""
+    if not office.accredited:
+        return skipped(office)
     started = time.monotonic()
 
     def outcome(status: str, **values: Any) -> Outcome:
@@ -133,6 +139,17 @@ async def ask_office(
     return outcome(ANSWERED, raw=raw, message=message)
 
 
+def skipped(office: Office) -> Outcome:
+    """The outcome of an office that is not asked, because no trust list held accredits it."""
+    return Outcome(
+        office,
+        SKIPPED,
+        0.0,
+        code=NOT_ACCREDITED,
+        detail="not accredited as an office by a trust list this node holds; not asked",
+    )
+
+
 async def fan_out(
     session: aiohttp.ClientSession,
     offices: Sequence[Office],
@@ -141,7 +158,8 @@ async def fan_out(
     clock: Callable[[], float],
     local: Callable[[SearchQuery], bytes] | None = None,
 ) -> list[Outcome]:
-    """Ask every office in parallel; outcomes in the order of ``offices``."""
+    """Ask every accredited office in parallel (the others are skipped, never contacted); outcomes in
+    the order of ``offices``."""
     return list(
         await asyncio.gather(
             *(
@@ -162,6 +180,11 @@ def merged_results(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
         for entry in outcome.message.payload["results"]:
             merged.append({**json_safe(dict(entry)), "office_did": outcome.office.did})
     return merged
+
+
+def complete(outcomes: Sequence[Outcome]) -> bool:
+    """Every office asked gave its valid answer (skipped offices were not asked)."""
+    return all(o.status in (ANSWERED, SKIPPED) for o in outcomes)
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict[str, int]:

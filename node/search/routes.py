@@ -1,9 +1,11 @@
-"""``GET /search/rights``: search the registers of every office this node knows, on any node.
+"""``GET /search/rights``: search the registers of every accredited office this node knows, on any node.
 
-The node asks each office (from the node descriptors it holds, plus itself when it is an office) in
-parallel under a per-office timeout (``search_timeout`` in ``config.toml``) and answers JSON: per office,
-its exact signed answer (base64url COSE_Sign1) and the verified view, or why it gave none; and the
-register entries of the valid answers, merged, each tagged with the office that signed it.
+The node asks each office that a trust list it holds accredits as ``office`` now (reached through the
+node descriptors it holds, plus itself when it is such an office) in parallel under a per-office timeout
+(``search_timeout`` in ``config.toml``) and answers JSON: per office, its exact signed answer (base64url
+COSE_Sign1) and the verified view, or why it gave none; and the register entries of the valid answers,
+merged, each tagged with the office that signed it. Described but unaccredited offices are listed as
+``skipped`` and never contacted: a public search must not make the node fetch URLs anyone can announce.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from ..appkeys import CLIENT, CLOCK, CONFIG, DB, DESCRIPTOR, NODE_KEY, OBJECTS
 from ..openapi import problem
 from ..problems import Problem
 from ..trust import load_trust_store
-from .answers import Office, QueryError, SearchQuery, known_offices
-from .fanout import ANSWERED, STATES, fan_out, merged_results, summary
+from .answers import MAX_OFFICES, Office, QueryError, SearchQuery, accredited_offices, known_offices
+from .fanout import NOT_ACCREDITED, STATES, complete, fan_out, merged_results, summary
 
 routes = web.RouteTableDef()
 
@@ -54,39 +56,41 @@ def _local_answer(app: web.Application, moment: int) -> Callable[[SearchQuery], 
 
 @routes.get("/search/rights")
 async def federated_search(request: web.Request) -> web.Response:
-    """Fan a register search out to the known offices; every answer is marked and verified."""
+    """Fan a register search out to the accredited offices; every answer is marked and verified."""
     try:
         query = SearchQuery.from_params(request.query)
     except QueryError as exc:
         raise Problem(400, "request.query", exc.detail, parameter=exc.name) from None
     app = request.app
     config, key, store, moment = app[CONFIG], app[NODE_KEY], app[OBJECTS], now(request)
-    trust = load_trust_store(config, store, moment)
-
-    def accredited(did: str) -> bool:
-        return trust.is_trusted(did, "office", moment)
-
-    offices = known_offices(store, moment, exclude=key.did, accredited=accredited)
+    accredited = accredited_offices(load_trust_store(config, store, moment), moment)
+    local_office = config.role == "office"
+    asked_local = local_office and key.did in accredited
+    offices, skipped = known_offices(
+        store, moment, accredited, exclude=key.did, limit=MAX_OFFICES - (1 if asked_local else 0)
+    )
     local = None
-    if config.role == "office":
+    if local_office:
         own = app[DESCRIPTOR].get(moment)
-        offices.insert(
-            0,
-            Office(
-                did=key.did,
-                name=config.name,
-                search_url=config.url + OFFICE_SEARCH_PATH,
-                descriptor=hashlib.sha256(own.raw).hexdigest(),
-                accredited=accredited(key.did),
-                local=True,
-            ),
+        myself = Office(
+            did=key.did,
+            name=config.name,
+            search_url=config.url + OFFICE_SEARCH_PATH,
+            descriptor=hashlib.sha256(own.raw).hexdigest(),
+            accredited=asked_local,
+            local=True,
         )
-        local = _local_answer(app, moment)
+        if asked_local:
+            offices.insert(0, myself)
+            local = _local_answer(app, moment)
+        else:
+            skipped.insert(0, myself)
+    offices += skipped  # never contacted: fan_out marks them skipped
     outcomes = await fan_out(app[CLIENT], offices, query, config.search_timeout, app[CLOCK], local)
     return web.json_response(
         {
             "query": query.echo(),
-            "complete": all(o.status == ANSWERED for o in outcomes),
+            "complete": complete(outcomes),
             "summary": summary(outcomes),
             "offices": [o.as_json() for o in outcomes],
             "results": merged_results(outcomes),
@@ -101,14 +105,18 @@ def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/search/rights": {
         "get": {
-            "summary": "Federated register search: every known office in parallel, answers signed by each",
+            "summary": "Federated register search: accredited offices in parallel, answers signed by each",
             "description": (
-                "Asks each office from the node descriptors this node holds (and itself, if an office) "
-                "under a per-office timeout. Per office: status (" + ", ".join(STATES) + "), the exact "
-                "signed search-result (base64url COSE_Sign1) and its verified payload, or an error code "
-                "(search.timeout, search.unreachable, search.http-status, search.wrong-signer, "
-                "search.query-mismatch, search.stale, search.too-large, decode.*, signature.*, schema.*). "
-                "Only answers signed by the office's own DID for this query are merged into results."
+                "Asks, under a per-office timeout, each office that a trust list this node holds "
+                f"accredits as office now (at most {MAX_OFFICES}), reached through the node descriptors "
+                "it holds (and itself, if such an office). Offices described by a descriptor but not "
+                f"accredited are listed with status skipped and code {NOT_ACCREDITED}: never contacted, "
+                "since anyone can get a descriptor stored. Per office: status (" + ", ".join(STATES) + "), "
+                "the exact signed search-result (base64url COSE_Sign1) and its verified payload, or an "
+                "error code (search.timeout, search.unreachable, search.http-status, search.wrong-signer, "
+                "search.query-mismatch, search.stale, search.too-large, search.not-accredited, decode.*, "
+                "signature.*, schema.*). complete: every office asked answered validly. Only answers "
+                "signed by the office's own DID for this query are merged into results."
             ),
             "operationId": "federatedSearchRights",
             "parameters": [
