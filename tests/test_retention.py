@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from node.config import ConfigError, config_from_mapping, render_config
 from node.gossip.index import ReconcileIndex
 from node.gossip.retention import prune_once
 from node.gossip.wire import encode_push
@@ -42,6 +43,17 @@ def test_rule_ages_out_event_kinds_only() -> None:
     with pytest.raises(ValidityError) as caught:
         check_retained("notice", old, NOW, WINDOW)
     assert caught.value.code == "validity.retention"
+
+
+def test_retention_days_config(tmp_path: Path) -> None:
+    base = {"role": "office", "name": "O", "host": "127.0.0.1", "port": 8470}
+    assert config_from_mapping(tmp_path, base).retention_days == 365
+    config = config_from_mapping(tmp_path, {**base, "retention_days": 0})
+    assert config.retention_days == 0 and "retention_days = 0" in render_config(config)
+    for bad in (-1, 100 * 366 + 1):
+        with pytest.raises(ConfigError) as caught:
+            config_from_mapping(tmp_path, {**base, "retention_days": bad})
+        assert caught.value.code == "config.range"
 
 
 def test_ingest_refuses_an_event_older_than_the_window(tmp_path: Path) -> None:
