@@ -22,7 +22,7 @@ from protocol.errors import ValidityError
 from protocol.keys import KeyPair
 from protocol.messages import sign_message
 from protocol.retention import DAY, EVENT_KINDS, check_retained, cutoff, is_retained, window_seconds
-from tests.gossip_fixtures import LiveNode, peer_post, start_live
+from tests.gossip_fixtures import LiveNode, peer_post, post_object, root_trust_list, start_live, wait_for
 from tests.node_fixtures import make_config
 
 A = KeyPair.from_seed(bytes([91] * 32))
@@ -141,3 +141,26 @@ async def test_prune_removes_aged_events_in_batches_and_keeps_state(node: LiveNo
     held = node.ids()
     assert not aged & held and fresh in held and state <= held
     assert await prune_once(node.engine) == 0
+
+
+async def test_two_live_nodes_with_the_same_window_reconcile_to_identical_sets(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """a holds an event that has left the window (not pruned yet); b never gets it, and both reconcile
+    the same set, so no round finds a difference."""
+    a = await start_live(tmp_path, "ra", seed=41, retention_days=30)
+    b = await start_live(tmp_path, "rb", seed=42, retention_days=30, peers=[a.url])
+    try:
+        now = int(time.time())
+        aged = _put(a.engine.store, "notice", now - 31 * DAY, 1)
+        assert await post_object(session, a, root_trust_list(1)) == 201
+
+        def items(node: LiveNode) -> list[tuple[int, bytes]]:
+            return _items(node.engine.index)
+
+        assert await wait_for(lambda: len(items(b)) >= 2 and items(a) == items(b))
+        assert aged in a.ids() and aged not in b.ids()
+        assert all(item_id.hex() != aged for _, item_id in items(a))
+    finally:
+        await b.stop()
+        await a.stop()
