@@ -137,9 +137,16 @@ async def test_prune_removes_aged_events_in_batches_and_keeps_state(node: LiveNo
     aged = {_put(store, "notice", now - 31 * DAY, n) for n in range(7)}
     fresh = _put(store, "notice", now - DAY, 100)
     state = {_put(store, "trust-list", now - 400 * DAY, 101), _put(store, "credential", now - 400 * DAY, 102)}
+    case = _put(store, "notice", now - 31 * DAY, 103)  # in the marketplace's inbox: a case record
+    decision = _put(store, "decision", now - 31 * DAY, 104)
+    store.db.execute(
+        "INSERT INTO notice_inbox (notice_id, received_at, via, notifier, holder, role, trusted_flagger,"
+        " enrolled, receipt_id, decision_id) VALUES (?, 0, 'gossip', 'n', 'h', 'holder', 0, 0, NULL, ?)",
+        [case, decision],
+    )
     assert await prune_once(node.engine, batch=3) == 7
     held = node.ids()
-    assert not aged & held and fresh in held and state <= held
+    assert not aged & held and fresh in held and state <= held and {case, decision} <= held
     assert await prune_once(node.engine) == 0
 
 

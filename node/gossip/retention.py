@@ -19,6 +19,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rightsmesh.gossip")
 
+# A marketplace's case records: the notices, receipts, decisions and complaints its inboxes refer to
+# (tables of node/notices) stay stored past the window, so its inbox, decisions and statements of
+# reasons keep working; like every aged object they leave the reconciled set and are not gossiped.
+CASE_RECORDS = tuple(
+    f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
+    for table, columns in (
+        ("notice_inbox", ("notice_id", "receipt_id", "decision_id")),
+        ("complaint_inbox", ("complaint_id", "decision_id", "notice_id", "answer_id")),
+    )
+    for column in columns
+)
 PRUNE_INTERVAL = 300.0  # seconds between prunes (the reconcile set drops aged items on its own each second)
 PRUNE_BATCH = 500  # objects deleted per transaction
 
@@ -32,7 +43,7 @@ async def prune_once(engine: GossipEngine, batch: int = PRUNE_BATCH) -> int:
     kinds = sorted(EVENT_KINDS)
     total = 0
     while True:
-        ids = engine.store.prune(kinds, limit, batch)
+        ids = engine.store.prune(kinds, limit, batch, keep=CASE_RECORDS)
         total += len(ids)
         if len(ids) < batch:
             break

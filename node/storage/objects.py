@@ -183,16 +183,21 @@ class ObjectStore:
             row = self.db.execute("SELECT COUNT(*) FROM objects WHERE kind = ?", [kind]).fetchone()
         return int(row[0])
 
-    def prune(self, kinds: Sequence[str], before: int, limit: int = 500) -> list[str]:
+    def prune(
+        self, kinds: Sequence[str], before: int, limit: int = 500, *, keep: Sequence[str] = ()
+    ) -> list[str]:
         """Delete at most ``limit`` objects of ``kinds`` created before ``before`` (their field rows go by
-        ON DELETE CASCADE) in one transaction; returns their ids. Callers loop in bounded batches so a
-        large backlog never holds the write lock for long (the retention prune, node/gossip/retention.py)."""
+        ON DELETE CASCADE) in one transaction; returns their ids. ``keep``: SELECTs of one id column whose
+        ids are never deleted. Callers loop in bounded batches so a large backlog never holds the write
+        lock for long (the retention prune, node/gossip/retention.py)."""
         if not kinds:
             return []
         marks = ", ".join("?" for _ in kinds)
+        kept = "".join(f" AND id NOT IN ({select})" for select in keep)
         with joined_transaction(self.db):
             rows = self.db.execute(
-                f"SELECT id FROM objects WHERE kind IN ({marks}) AND created < ? ORDER BY created LIMIT ?",
+                f"SELECT id FROM objects WHERE kind IN ({marks}) AND created < ?{kept}"
+                " ORDER BY created LIMIT ?",
                 [*kinds, before, int(limit)],
             ).fetchall()
             ids = [str(row[0]) for row in rows]
