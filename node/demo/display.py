@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from .runner import FAILED, NOT_BUILT, OK, SKIPPED, Step, StepResult
+from .runner import FAILED, OK, SKIPPED, Step, StepResult
 from .world import World
 
-_COLOURS = {OK: "32", FAILED: "31", NOT_BUILT: "33", SKIPPED: "33"}
-_MARKS = {OK: "ok", FAILED: "FAILED", NOT_BUILT: "not built", SKIPPED: "skipped"}
+_COLOURS = {OK: "32", FAILED: "31", SKIPPED: "33"}
+_MARKS = {OK: "ok", FAILED: "FAILED", SKIPPED: "skipped"}
 
 
 class Display:
@@ -70,24 +70,13 @@ class Display:
             cells = [name.ljust(widths[0]), status.ljust(widths[1]), timing.rjust(widths[2])]
             cells[1] = self._paint(cells[1], _COLOURS.get(status, "0"))
             self.line("  ".join(cells) + "  " + detail)
-        counts = {s: sum(r.status == s for r in results) for s in (OK, FAILED, NOT_BUILT, SKIPPED)}
-        parts = [
-            f"{counts[OK]} ok",
-            f"{counts[FAILED]} failed",
-            f"{counts[NOT_BUILT]} not built yet",
-            f"{counts[SKIPPED]} skipped",
-        ]
+        counts = {s: sum(r.status == s for r in results) for s in (OK, FAILED, SKIPPED)}
+        parts = [f"{counts[OK]} ok", f"{counts[FAILED]} failed", f"{counts[SKIPPED]} skipped"]
         self.line(f"demo: {', '.join(parts)} in {seconds:.1f}s")
-        not_built = [r for r in results if r.status == NOT_BUILT]
-        if not_built:
-            self.line(f"not built yet: {', '.join(r.name for r in not_built)}")
 
     def dashboards(self, world: World, *, kept: bool) -> None:
         self.line()
-        ui = "ui" in world.features
-        if not ui:
-            state = " (the /ui dashboard is not built yet)"
-        elif not kept:
+        if not kept:
             state = " (log in with the admin token; the nodes stop now: run with --keep to browse them)"
         else:
             state = " (log in with the admin token)"

@@ -5,7 +5,6 @@ from real answers, or raises. Outcomes:
 
 - ``ok``: it ran and every check held;
 - ``failed``: it raised (the error is its detail); the steps built on it are ``skipped``, the others run;
-- ``not built``: a part it needs (``needs``: a feature the running nodes do not serve yet) is missing;
 - ``skipped``: a step it builds on (``after``) did not succeed.
 
 ``fail_at`` (``rightsmesh demo --fail-at STEP``) makes that step fail on purpose before it acts, to
@@ -27,7 +26,7 @@ from ..errors import NodeError
 from .procs import DemoError
 from .world import World
 
-OK, FAILED, NOT_BUILT, SKIPPED = "ok", "failed", "not built", "skipped"
+OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,6 @@ class Step:
     name: str
     title: str
     run: Callable[[World], Awaitable[str]]
-    needs: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
 
 
@@ -60,29 +58,17 @@ class ForcedFailure(DemoError):
     """Raised by ``--fail-at``."""
 
 
-FEATURE_NAMES = {
-    "gossip": "gossip federation (issue 5)",
-    "notices": "notices, decisions and complaints (issue 6)",
-    "match": "/match (issue 6)",
-    "search": "federated search (issue 5)",
-    "ui": "web dashboard (issue 7)",
-}
-
-
 async def run_story(
     world: World, steps: Sequence[Step], display: Display, *, fail_at: str | None = None
 ) -> list[StepResult]:
-    """Run every step whose parts are built and whose earlier steps succeeded; a failure does not stop
+    """Run every step whose earlier steps succeeded; a failure does not stop
     the steps that do not build on it, so one broken part hides as little of the story as possible."""
     results: list[StepResult] = []
     status_of: dict[str, str] = {}
     total = len(steps)
     for index, step in enumerate(steps, start=1):
         notes: list[str] = []
-        if missing := [f for f in step.needs if f not in world.features]:
-            what = ", ".join(FEATURE_NAMES.get(f, f) for f in missing)
-            result = StepResult(step.name, step.title, NOT_BUILT, 0.0, f"not built yet: {what}")
-        elif blocked := [a for a in step.after if status_of.get(a) != OK]:
+        if blocked := [a for a in step.after if status_of.get(a) != OK]:
             result = StepResult(step.name, step.title, SKIPPED, 0.0, f"needs step {', '.join(blocked)}")
         else:
             display.start(index, total, step)
@@ -120,4 +106,5 @@ def _describe(exc: Exception) -> str:
 
 
 def succeeded(results: Sequence[StepResult]) -> bool:
-    return all(r.status != FAILED for r in results)
+    """True only when every step ran and held (a skipped step means one it builds on failed)."""
+    return all(r.status == OK for r in results)

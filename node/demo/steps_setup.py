@@ -16,14 +16,6 @@ from .procs import DemoError, run_cli, spawn_node, wait_ready
 from .steps_rights import iso
 from .world import EM_NUMBER, EXAMPLES, Node, World, dk_register_csv
 
-# Paths in a node's OpenAPI document that show which parts of the system the running nodes serve.
-FEATURE_PATHS = {
-    "gossip": "/peer/hello",
-    "notices": "/notices",
-    "match": "/match",
-    "search": "/search/rights",
-}
-
 
 async def start_nodes(world: World) -> str:
     """Initialise the six node directories and the trust root's key, then run the nodes."""
@@ -68,22 +60,11 @@ async def start_nodes(world: World) -> str:
 
     world.progress(f"rightsmesh run: 0/{len(world.nodes)} nodes healthy")
     await asyncio.gather(*(ready(n) for n in world.nodes))  # one shared startup bound, not one per node
-    paths: list[set[str]] = []
     for node in world.nodes:
         health = await world.api.json("GET", f"{node.url}/healthz")
         if health.get("did") != node.did or health.get("role") != node.cast.role:
             raise DemoError(f"{node.name} answers /healthz with another identity: {health}")
-        doc = await world.api.json("GET", f"{node.url}/openapi.json")
-        paths.append({p.rstrip("/") for p in doc.get("paths", {})})
         world.note(f"{node.name:<14} {node.cast.role:<11} {node.url}  {node.did[:24]}...")
-    market_paths = paths[len(world.offices) :]
-    for feature, path in FEATURE_PATHS.items():
-        scope = market_paths if feature in ("notices", "match") else paths
-        if all(any(p == path or p.startswith(path + "/") for p in s) for s in scope):
-            world.features.add(feature)
-    ui = await world.api.request("GET", f"{world.markets[0].url}/ui")
-    if ui.status != 404:
-        world.features.add("ui")
     return (
         f"{len(world.nodes)} nodes up ({len(world.offices)} offices, {len(world.big)} big and "
         f"{len(world.small)} small marketplaces); root key and 2 wallets created"

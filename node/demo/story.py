@@ -1,6 +1,5 @@
 """The story ``rightsmesh demo`` tells, in order (step names are what ``--fail-at`` takes).
 
-``needs``: parts of the system the step exercises (reported as not built yet while missing);
 ``after``: earlier steps whose results it builds on (skipped if one of them did not succeed).
 """
 
@@ -18,7 +17,7 @@ STEPS: tuple[Step, ...] = (
     Step("trust-list", "Offline root signs the trust list; every node takes it", setup.publish_trust_list,
          after=("start",)),
     Step("peers", "Nodes greet their peers (RFC 9421 signed requests)", setup.connect_peers,
-         needs=("gossip",), after=("trust-list",)),
+         after=("trust-list",)),
     Step("register", "Offices import their registers; signed search", setup.import_registers,
          after=("start",)),
     Step("profiles", "Marketplaces sign their IP-protection profiles", setup.publish_profiles,
@@ -30,25 +29,25 @@ STEPS: tuple[Step, ...] = (
     Step("authorise", "Holder authorises an agent (a trusted flagger)", rights.authorise_agent,
          after=("issuance",)),
     Step("notice", "Agent files one notice naming 3 marketplaces", notices.file_notice,
-         needs=("notices",), after=("authorise",)),
+         after=("authorise",)),
     Step("gossip", "The notice spreads to every node", notices.gossip_notice,
-         needs=("notices", "gossip"), after=("notice", "peers")),
+         after=("notice", "peers")),
     Step("decisions", "Two marketplaces decide; outcomes reach everyone", notices.decisions,
-         needs=("notices", "gossip"), after=("gossip",)),
+         after=("gossip",)),
     Step("complaint", "Seller's complaint reverses one decision", notices.complaint,
-         needs=("notices",), after=("decisions",)),
+         after=("decisions",)),
     Step("revocation", "DK office revokes; a new enrolment is refused", rights.revoke_right,
          after=("enrolment",)),
     Step("status-spread", "The new status list reaches every marketplace", rights.spread_status,
-         needs=("gossip",), after=("revocation", "peers")),
+         after=("revocation", "peers")),
     Step("refused", "A new notice on the revoked right is refused", notices.refused_notice,
-         needs=("notices",), after=("revocation", "authorise")),
+         after=("revocation", "authorise")),
     Step("match", "/match hit at a small platform never notified", notices.match,
-         needs=("match", "gossip"), after=("decisions",)),
+         after=("decisions",)),
     Step("search", "Federated register search from a small platform", notices.federated_search,
-         needs=("search", "gossip"), after=("register", "peers")),
+         after=("register", "peers")),
     Step("dashboard", "Staff log in to the web dashboards (/ui)", ui.dashboards,
-         needs=("ui",), after=("issuance",)),
+         after=("issuance",)),
 )
 # fmt: on
 

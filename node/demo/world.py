@@ -1,9 +1,7 @@
 """The demo's cast and the state its steps share: a trust root, two offices, four marketplaces, a holder
 and an agent, all in one base directory (a temporary one unless ``--dir``).
 
-Values that one step learns and a later one needs (credentials, a notice id, ...) live in ``facts``;
-``features`` records which parts of the system the running nodes serve (from their OpenAPI documents),
-so a step whose part is not built yet is reported as such instead of being faked.
+Values that one step learns and a later one needs (credentials, a notice id, ...) live in ``facts``.
 """
 
 from __future__ import annotations
@@ -101,7 +99,6 @@ class World:
     markets: list[Node]
     holder: Party
     agent: Party
-    features: set[str] = field(default_factory=set)
     facts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # Set by the runner: shows how far the current step got (a terminal rewrites its progress line).
