@@ -11,6 +11,9 @@ from credential_fixtures import AGENT, HOLDER, MARKET, OFFICE, ROOT, ROOT_DIR, S
 
 from node.cli import main
 from node.keyfile import save_key
+from protocol.data_integrity import add_proof
+from protocol.ip_right import ip_right_credential, right_from_json
+from protocol.status_list import status_entry
 
 RIGHT = ROOT_DIR / "specs" / "examples" / "right.json"
 URL = "https://office.example/status/revocation/1"
@@ -209,3 +212,70 @@ def test_unusable_input_exits_2_with_a_config_code(files: Path, capsys: pytest.C
     assert not (d / "t.cbor").exists()
     # the list was not rewritten by the refused revoke
     assert run(capsys, "status-list", "check", "--list", d / "list.json", 3, "--now", NOW)[0] == 0
+
+
+SUSPEND_URL = "https://office.example/status/suspension/1"
+
+
+def test_suspend_and_unsuspend(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A suspension list through the CLI: new, suspend, unsuspend; verify and check follow each version."""
+    d = files
+    setup_credential(d, capsys)  # the revocation list (list.json) and the trust list
+    assert run(capsys, "status-list", "new", "--key", d / "office.key", "--url", SUSPEND_URL, "--purpose",
+               "suspension", "--created", CREATED, "--out", d / "susp.json")[0] == 0
+    # ``credential issue`` writes a revocation entry only, so the two-entry credential is signed here
+    unsigned = ip_right_credential(OFFICE.did, HOLDER.did, right_from_json(json.loads(RIGHT.read_text())),
+                                   valid_from=CREATED)
+    unsigned["credentialStatus"] = [status_entry(URL, 9), status_entry(SUSPEND_URL, 7, "suspension")]
+    (d / "both.json").write_text(json.dumps(add_proof(unsigned, OFFICE, created=CREATED)))
+    verify = ["credential", "verify", d / "both.json", "--status-list", d / "list.json", "--status-list",
+              d / "susp.json", "--trust-list", d / "trust.cbor", "--now", NOW]
+    check = ["status-list", "check", "--list", d / "susp.json", 7, "--now", NOW]
+    assert verify[6] == check[3] == d / "susp.json"
+
+    def state(version: int, bit: bool) -> dict[str, Any]:
+        return {"url": SUSPEND_URL, "issuer": OFFICE.did, "purpose": "suspension", "version": version,
+                "index": 7, "set": bit}
+
+    code, out, _ = run(capsys, *verify, "--json")
+    assert code == 0 and json.loads(out)["valid"], out
+    code, out, _ = run(capsys, *check, "--json")
+    assert code == 0 and json.loads(out) == state(1, False)
+
+    assert run(capsys, "status-list", "suspend", "--key", d / "office.key", "--list", d / "susp.json", 7,
+               "--created", "2026-03-01T00:00:00Z") == (0, "", "")
+    code, out, _ = run(capsys, *verify, "--json")
+    body = json.loads(out)
+    assert code == 1 and not body["valid"] and [f["code"] for f in body["failures"]] == ["status.suspended"]
+    code, out, _ = run(capsys, *verify)
+    assert code == 1 and "status.suspended" in out and "status.revoked" not in out
+    code, out, _ = run(capsys, *check, "--json")
+    assert code == 1 and json.loads(out) == state(2, True)
+    code, out, _ = run(capsys, *check)
+    assert code == 1 and out.strip() == f"{SUSPEND_URL} v2 (suspension) index 7: SUSPENDED"
+    assert run(capsys, *check[:4], 8, "--now", NOW)[0] == 0  # only bit 7 is set
+
+    assert run(capsys, "status-list", "unsuspend", "--key", d / "office.key", "--list", d / "susp.json",
+               7, "--created", "2026-04-01T00:00:00Z", "--out", d / "susp3.json") == (0, "", "")
+    code, out, _ = run(capsys, *check, "--json")  # --out left the input version in place
+    assert code == 1 and json.loads(out)["version"] == 2
+    verify[6] = check[3] = d / "susp3.json"
+    code, out, _ = run(capsys, *verify, "--json")
+    assert code == 0 and json.loads(out)["valid"], out
+    code, out, _ = run(capsys, *check)
+    assert code == 0 and out.strip() == f"{SUSPEND_URL} v3 (suspension) index 7: clear"
+
+    # the wrong list for a verb: refused with its code, exit 2, neither list rewritten
+    before = {p: p.read_bytes() for p in (d / "list.json", d / "susp3.json")}
+    for verb, target in (("suspend", "list.json"), ("unsuspend", "list.json"), ("revoke", "susp3.json")):
+        code, out, err = run(capsys, "status-list", verb, "--key", d / "office.key", "--list", d / target, 9)
+        assert (code, out) == (2, "") and err.startswith("error: schema.status-purpose:"), (verb, err)
+    assert {p: p.read_bytes() for p in before} == before
+    # ``credential issue --status-list`` names the suspension list with a revocation entry: the purposes
+    # differ, so the bit is not read as clear; the check fails closed
+    assert run(capsys, "credential", "issue", "--key", d / "office.key", "--subject", HOLDER.did, "--right",
+               RIGHT, "--status-list", SUSPEND_URL, "--status-index", 7, "--created", CREATED,
+               "--out", d / "mixed.json")[0] == 0
+    code, out, _ = run(capsys, "credential", "verify", d / "mixed.json", "--status-list", d / "susp3.json",
+                       "--now", NOW, "--json")
+    assert code == 1 and [f["code"] for f in json.loads(out)["failures"]] == ["status.list-invalid"]
