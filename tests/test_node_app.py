@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from cddl_util import assert_matches_cddl, assert_not_matches_cddl
 
 from node.app import create_app
 from node.appkeys import DB, OBJECTS
 from protocol import cbor
 from protocol.keys import KeyPair, x25519_did_url
-from protocol.messages import sign_message, verify_message
+from protocol.messages import cose_parts, sign_message, verify_message
 from tests.node_fixtures import NODE, NOW, OTHER_ROOT, ROOT, TOKEN, FakeClock, make_config, trust_list
 
 COSE = "application/cose"
@@ -64,6 +65,31 @@ async def test_descriptor_is_signed_by_the_node(client: TestClient) -> None:
     assert payload["software"].startswith("rightsmesh/")
     assert payload["x25519"] == x25519_did_url(NODE.did)
     assert payload["created"] == NOW and payload["expires"] > NOW
+
+
+async def test_descriptor_matches_its_cddl(client: TestClient) -> None:
+    raw = await (await client.get("/.well-known/rightsmesh")).read()
+    _, payload_bytes, _ = cose_parts(raw)
+    assert_matches_cddl("node-descriptor", payload_bytes)
+    payload = cbor.decode(payload_bytes)
+    minimal = {"created": NOW, "did": NODE.did, "role": "office", "url": "https://office.example"}
+    assert_matches_cddl("node-descriptor", cbor.encode(minimal))  # what protocol/acceptance.py requires
+    assert_matches_cddl("node-descriptor", cbor.encode({**payload, "later": [1]}))  # unknown: ignored
+    bad: list[dict[str, Any]] = [
+        {"role": "wallet"},
+        {"url": "ftp://p"},
+        {"did": "did:web:example.com"},
+        {"expires": "tomorrow"},
+        {"name": 5},
+        {"endpoints": {"objects": "/objects"}},
+        {"x25519": NODE.kid},  # the Ed25519 key, not the key-agreement one
+    ]
+    for change in bad:
+        assert_not_matches_cddl("node-descriptor", cbor.encode({**payload, **change}))
+    for field in ("created", "did", "role", "url"):
+        assert_not_matches_cddl(
+            "node-descriptor", cbor.encode({k: v for k, v in payload.items() if k != field})
+        )
 
 
 async def test_descriptor_json_view(client: TestClient) -> None:
