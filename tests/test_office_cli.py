@@ -70,6 +70,27 @@ def test_offer_and_revoke(office: Path, capsys: pytest.CaptureFixture[str]) -> N
         db.close()
 
 
+@pytest.mark.parametrize(
+    ("init_args", "redeem_at"),
+    [
+        ([], "http://127.0.0.1:8470/issuance/credential"),
+        (["--public-url", "https://em.example/"], "https://em.example/issuance/credential"),
+        (["--listen", "127.0.0.1:0"], "<the office's URL>/issuance/credential"),  # port picked at run
+    ],
+)
+def test_offer_says_where_to_redeem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], init_args: list[str], redeem_at: str
+) -> None:
+    directory = tmp_path / "office"
+    assert main(["init", "--role", "office", "--name", "EM", "--dir", str(directory), *init_args]) == 0
+    assert main(["office", "import", "--dir", str(directory), str(SAMPLE)]) == 0
+    capsys.readouterr()
+    assert main(["office", "offer", "--dir", str(directory), "--number", "018003578"]) == 0
+    out = capsys.readouterr().out
+    assert f"redeem at {redeem_at} (send the code" in out
+    assert "the office/issuance" not in out
+
+
 def test_import_refuses_a_marketplace_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     directory = tmp_path / "market"
     assert main(["init", "--role", "marketplace", "--name", "M", "--dir", str(directory)]) == 0

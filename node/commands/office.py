@@ -17,8 +17,9 @@ from pathlib import Path
 from protocol.issuance import DEFAULT_MAX_ATTEMPTS, DEFAULT_OFFER_TTL
 from protocol.register import parse_register
 
+from ..config import NodeConfig
 from ..keystore import load_key, passphrase_from_env
-from ..office import issue, service, store
+from ..office import ENDPOINTS_OFFICE, issue, service, store
 from ..storage.db import transaction
 from .nodedir import node_database, role_config
 
@@ -120,6 +121,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_INVALID if parsed.rejected else EXIT_OK
 
 
+def redeem_url(config: NodeConfig) -> str:
+    """The office's credential endpoint; a placeholder base when port 0 and no public_url leave it unknown."""
+    base = config.url if config.public_url or config.port else "<the office's URL>"
+    return base + ENDPOINTS_OFFICE["issuance_credential"]
+
+
 def cmd_offer(args: argparse.Namespace) -> int:
     config = role_config(args.dir, "office")
     with node_database(config) as db, transaction(db):
@@ -133,8 +140,7 @@ def cmd_offer(args: argparse.Namespace) -> int:
         print(f"right:   {new.offer.right_key}")
         print(f"code:    {new.code}")
         print(f"expires: {expires}")
-        where = config.url if config.public_url or config.port else "the office"
-        print(f"redeem at {where}/issuance/credential (send the code to the registered owner only)")
+        print(f"redeem at {redeem_url(config)} (send the code to the registered owner only)")
     return EXIT_OK
 
 
