@@ -1,14 +1,17 @@
 """Vectors for rightsmesh credentials and presentations: specs/vectors/credentials.json.
 
-Each credential type valid (both suites), and one case per verifier failure code: the document, the
-inputs the verifier gets (time, status lists by name, whether the trust list is used, whether status is
-required, expected challenge/domain, action, whether the challenge was already used) and the expected
-result (valid, failure codes in order). Fixed seeds and times: the output never changes.
+Each credential type valid (both suites), and one case per verifier failure code (each ``schema.right.*``
+sub-code included): the document (a JSON value, its JSON text as ``document_text``, or raw bytes as
+``document_hex`` for text that is not UTF-8), the inputs the verifier gets (time, status lists by name,
+whether the trust list is used, whether status is required, expected challenge/domain, action, whether
+the challenge was already used) and the expected result (valid, failure codes in order).
+Fixed seeds and times: the output never changes.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from protocol.authorisation import issue_authorisation_credential, make_authorisation
@@ -17,10 +20,13 @@ from protocol.ip_right import ip_right_credential, issue_ip_right_credential, ri
 from protocol.keys import KeyPair
 from protocol.presentation import create_presentation, presentation
 from protocol.status_list import (
+    MAX_LIST_BYTES,
+    encode_list,
     issue_status_list_credential,
     new_status_list,
     revoke,
     status_entry,
+    status_list_credential,
     suspend,
 )
 from protocol.trust_list import sign_trust_list
@@ -65,6 +71,14 @@ def signed_variant(change: Any, key: KeyPair = OFFICE, **kwargs: Any) -> dict[st
     return add_proof(unsigned, key, created=ISSUED)
 
 
+def signed_list_variant(change: Any) -> dict[str, Any]:
+    """The office's revocation list credential altered by ``change`` and then validly signed."""
+    unsigned = status_list_credential(new_status_list(REVOCATION_URL, OFFICE.did, "revocation"),
+                                      valid_from=LIST_CREATED)
+    change(unsigned)
+    return add_proof(unsigned, OFFICE, created=LIST_CREATED)
+
+
 def status_lists() -> dict[str, dict[str, Any]]:
     revocation = new_status_list(REVOCATION_URL, OFFICE.did, "revocation")
     suspension = new_status_list(SUSPENSION_URL, OFFICE.did, "suspension")
@@ -81,7 +95,10 @@ def status_lists() -> dict[str, dict[str, Any]]:
 
 def _case(name: str, document: Any, codes: list[str], **inputs: Any) -> dict[str, Any]:
     case: dict[str, Any] = {"name": name}
-    case["document_text" if isinstance(document, str) else "document"] = document
+    if isinstance(document, bytes):
+        case["document_hex"] = document.hex()
+    else:
+        case["document_text" if isinstance(document, str) else "document"] = document
     case.update({"now": NOW, "status_lists": ["revocation"], "trust": True, "require_status": True})
     case.update(inputs)
     case["expected"] = {"valid": not codes, "codes": codes}
@@ -95,6 +112,43 @@ def _set(path: list[str], value: Any) -> Any:
             target = target[key]
         target[path[-1]] = value
     return change
+
+
+def _claim(name: str, value: Any) -> dict[str, Any]:
+    return signed_variant(_set(["credentialSubject", name], value))
+
+
+def _without_claim(name: str) -> dict[str, Any]:
+    return signed_variant(lambda doc: doc["credentialSubject"].pop(name))
+
+
+def right_claim_cases() -> list[dict[str, Any]]:
+    """One signed right credential per ``schema.right.*`` sub-code, breaking only that rule of section 3."""
+    return [
+        _case("right-missing-claim", _without_claim("holderName"), ["schema.right.missing"]),
+        _case("right-unknown-claim", _claim("description", "a word mark"), ["schema.right.unknown-field"]),
+        _case("right-claim-not-a-string", _claim("verbalElement", 5), ["schema.right.type"]),
+        _case("right-claim-null", _claim("niceEdition", None), ["schema.right.type"]),
+        _case("right-claim-outer-spaces", _claim("holderName", " Brigal Fashion S.A."),
+              ["schema.right.text"]),
+        _case("right-unknown-right-type", _claim("rightType", "copyright"), ["schema.right.right-type"]),
+        _case("bad-claim", _claim("officeCode", "XX"), ["schema.right.office-code"]),
+        _case("right-bad-number", _claim("applicationNumber", "018 003932"), ["schema.right.number"]),
+        _case("right-bad-territory", _claim("territory", "eu"), ["schema.right.territory"]),
+        _case("right-bad-holder-country", _claim("holderCountry", "Luxembourg"),
+              ["schema.right.holder-country"]),
+        _case("right-unknown-mark-feature", _claim("markFeature", "smell"), ["schema.right.mark-feature"]),
+        _case("right-unknown-mark-kind", _claim("markKind", "personal"), ["schema.right.mark-kind"]),
+        _case("right-bad-nice-class", _claim("niceClasses", [3, 46]), ["schema.right.nice-class"]),
+        _case("right-bad-nice-edition", _claim("niceEdition", "2017"), ["schema.right.nice-edition"]),
+        _case("right-unknown-register-status", _claim("registerStatus", "alive"), ["schema.right.status"]),
+        _case("right-bad-date", _claim("filingDate", "11/01/2019"), ["schema.right.date"]),
+        _case("right-registered-before-filed", _claim("registrationDate", "2018-12-01"),
+              ["schema.right.date-order"]),
+        _case("right-patent-with-mark-claims", _claim("rightType", "patent"), ["schema.right.not-a-mark"]),
+        _case("valid-until-after-expiry", signed_variant(_set(["validUntil"], "2030-01-01T00:00:00Z")),
+              ["schema.right.valid-until"]),
+    ]
 
 
 def credential_cases() -> list[dict[str, Any]]:
@@ -115,6 +169,12 @@ def credential_cases() -> list[dict[str, Any]]:
     self_grant["credentialSubject"]["id"] = HOLDER.did
     self_grant = add_proof(self_grant, HOLDER, created=ISSUED)
     stranger_right = issue_ip_right_credential(STRANGER, HOLDER.did, right_from_json(RIGHT), created=ISSUED)
+    # JSON-LD refuses a non-string type, so no proof can be made: the verifier reports the type first and
+    # then the proof check (which cannot apply the credential's type-scoped terms)
+    numeric_type = copy.deepcopy(vc)
+    numeric_type["type"] = 7
+    # a valid credential (its holder name has non-ASCII letters) sent as Latin-1 instead of UTF-8
+    latin1 = json.dumps(_claim("holderName", "Brigal Fashion Société Anonyme"), ensure_ascii=False)
     return [
         _case("right-valid-jcs", vc, []),
         _case("right-valid-rdfc", right_vc(RDFC), []),
@@ -140,10 +200,7 @@ def credential_cases() -> list[dict[str, Any]]:
         _case("unsupported-type", signed_variant(_set(["type"], ["VerifiableCredential"])),
               ["unsupported.credential-type"]),
         _case("unsupported-cryptosuite", unknown_suite, ["unsupported.cryptosuite"]),
-        _case("bad-claim", signed_variant(_set(["credentialSubject", "officeCode"], "XX")),
-              ["schema.right.office-code"]),
-        _case("valid-until-after-expiry", signed_variant(_set(["validUntil"], "2030-01-01T00:00:00Z")),
-              ["schema.right.valid-until"]),
+        *right_claim_cases(),
         _case("bad-datetime", signed_variant(_set(["validFrom"], "5 January 2026")), ["schema.datetime"]),
         _case("bad-context", signed_variant(_set(["@context"], [
             "https://w3id.org/rightsmesh/v1", "https://www.w3.org/ns/credentials/v2"])), ["schema.context"]),
@@ -154,8 +211,31 @@ def credential_cases() -> list[dict[str, Any]]:
         _case("unsupported-status-purpose",
               signed_variant(_set(["credentialStatus", "statusPurpose"], "refresh")),
               ["unsupported.status-purpose"]),
+        _case("unsupported-status-size", signed_variant(_set(["credentialStatus", "statusSize"], 2)),
+              ["unsupported.status-size"]),
+        _case("status-not-an-entry", signed_variant(_set(["credentialStatus"], REVOCATION_URL)),
+              ["unsupported.status-type"]),
+        _case("status-purpose-repeated", signed_variant(_set(["credentialStatus"], [
+            status_entry(REVOCATION_URL, INDEX), status_entry(SUSPENSION_URL, 7)])),
+              ["schema.credential-status"]),
+        _case("id-not-an-iri", signed_variant(_set(["id"], "https://office.example/rights/{id}")),
+              ["schema.id"]),
+        _case("type-not-a-string", numeric_type, ["schema.type", "schema.undefined-term"]),
+        _case("status-list-not-multibase",
+              signed_list_variant(_set(["credentialSubject", "encodedList"], "H4sIAAAAAAAC")),
+              ["decode.status-list"], status_lists=[]),
+        _case("status-list-too-short",
+              signed_list_variant(_set(["credentialSubject", "encodedList"], encode_list(bytes(1024)))),
+              ["schema.status-list-size"], status_lists=[]),
+        _case("status-list-too-large", signed_list_variant(
+            _set(["credentialSubject", "encodedList"], encode_list(bytes(MAX_LIST_BYTES + 1)))),
+              ["decode.too-large"], status_lists=[]),
+        _case("status-list-negative-version",
+              signed_list_variant(_set(["credentialSubject", "statusListVersion"], -1)),
+              ["schema.status-list"], status_lists=[]),
         _case("self-authorisation", self_grant, ["schema.authorisation"]),
         _case("not-json", "{not json", ["decode.json"]),
+        _case("not-utf8", latin1.encode("latin-1"), ["decode.utf8"]),
         _case("too-deep", "[" * 40 + "]" * 40, ["decode.too-deep"]),
         _case("duplicate-key", '{"id": "urn:uuid:1", "id": "urn:uuid:2"}', ["decode.duplicate-key"]),
         _case("not-an-object", [vc], ["schema.credential"]),
