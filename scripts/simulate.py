@@ -339,7 +339,7 @@ def ms(value: float) -> str:
     return f"{value * 1000:6.0f} ms" if math.isfinite(value) else "   never "
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--degree", type=int, default=8)
@@ -363,7 +363,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detect", type=float, default=1.0, help="seconds to notice a dead peer")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds simulated after the last publish")
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def scenario(args: argparse.Namespace, dead: float) -> Simulation:
+    """One scenario run to its end (last publication plus ``--settle``); figures from ``report()``."""
+    sim = Simulation(args, dead, args.seed)
+    sim.run(args.warmup_objects * args.warmup_interval + 1.0 + args.objects * args.interval + args.settle)
+    return sim
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     print(
         f"N={args.nodes} degree~{args.degree} fanout={args.fanout} loss={args.loss} objects={args.objects} "
         f"every {args.interval}s, reconciliation every ~{args.recon_interval}s, latency 10-100 ms one way"
@@ -371,9 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     for dead in args.dead:
         started = time.perf_counter()
-        sim = Simulation(args, dead, args.seed)
-        sim.run(args.warmup_objects * args.warmup_interval + 1.0 + args.objects * args.interval + args.settle)
-        fig = sim.report(f"dead {100 * dead:.0f} %")
+        fig = scenario(args, dead).report(f"dead {100 * dead:.0f} %")
         print(f"{'':<26} ({time.perf_counter() - started:.1f} s of CPU for the scenario)")
         if dead == 0 and args.loss == 0:
             if fig["t99_p99"] > 0.5:
