@@ -26,8 +26,15 @@ def sync(
     mine: set[Item], theirs: set[Item], config: ReconcileConfig = DEFAULT_CONFIG
 ) -> tuple[set[bytes], set[bytes], int, int]:
     """Run a full session; returns (have, need, round trips, total bytes). Checks frame sizes."""
-    initiator = Reconciler(MemoryStore(mine), config)
-    responder = Reconciler(MemoryStore(theirs), config)
+    return sync_stores(MemoryStore(mine), MemoryStore(theirs), config)
+
+
+def sync_stores(
+    mine: MemoryStore, theirs: MemoryStore, config: ReconcileConfig = DEFAULT_CONFIG
+) -> tuple[set[bytes], set[bytes], int, int]:
+    """``sync`` over stores already built (so a large base store can be built once and copied)."""
+    initiator = Reconciler(mine, config)
+    responder = Reconciler(theirs, config)
     have: set[bytes] = set()
     need: set[bytes] = set()
     message: bytes | None = initiator.initiate()
@@ -90,6 +97,39 @@ def test_random_differences_on_both_sides(d: int) -> None:
     extra = sorted(items(rng, d))
     rounds = check(base | set(extra[: d // 2]), base | set(extra[d // 2 :]))
     assert rounds <= 6
+
+
+MILLION = 1_000_000
+YEAR = 31_536_000
+
+
+@pytest.fixture(scope="module")
+def million_store() -> MemoryStore:
+    """10^6 items over one year of timestamps (a node's retention window), built once for the module."""
+    store = MemoryStore(items(random.Random(10), MILLION, 1_700_000_000, 1_700_000_000 + YEAR))
+    assert len(store) == MILLION
+    return store
+
+
+@pytest.mark.slow
+def test_a_million_items_identical_settle_in_one_round_trip(million_store: MemoryStore) -> None:
+    have, need, rounds, total = sync_stores(million_store.copy(), million_store.copy())
+    assert (have, need, rounds) == (set(), set(), 1)
+    assert total <= 400
+
+
+@pytest.mark.slow
+def test_a_million_items_with_100_differences_on_both_sides(million_store: MemoryStore) -> None:
+    rng = random.Random(11)
+    extra = sorted(items(rng, 100, 1_700_000_000, 1_700_000_000 + YEAR))
+    mine, theirs = million_store.copy(), million_store.copy()
+    assert mine.add_many(extra[:50]) == 50 and theirs.add_many(extra[50:]) == 50
+    assert len(mine) == len(theirs) == MILLION + 50
+    have, need, rounds, total = sync_stores(mine, theirs)
+    assert have == ids(set(extra[:50]))
+    assert need == ids(set(extra[50:]))
+    assert rounds <= 3
+    assert total <= 50_000
 
 
 def test_edge_timestamps_and_shared_id_prefixes() -> None:
