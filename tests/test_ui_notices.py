@@ -116,3 +116,34 @@ async def test_notice_path_is_counted_in_metrics(market: tuple[TestClient, str, 
     text = await (await client.get("/metrics")).text()
     assert 'rightsmesh_objects_accepted_total{kind="notice",outcome="accepted",source="notice"} 2.0' in text
     assert 'rightsmesh_objects_accepted_total{kind="decision",outcome="accepted",source="notice"} 1.0' in text
+
+
+async def test_inbox_status_and_right_filters(market: tuple[TestClient, str, str]) -> None:
+    client, by_holder, by_flagger = market
+    await login(client)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    listed = {
+        n["notice"]: n for n in (await (await client.get("/admin/notices", headers=auth)).json())["notices"]
+    }
+    holder_right, flagger_right = listed[by_holder]["rights"][0], listed[by_flagger]["rights"][0]
+    assert holder_right != flagger_right
+    resp = await client.post(
+        "/admin/decisions",
+        headers=auth,
+        json={"notice": by_holder, "action": "no-action", "decision_facts": "Examined: a genuine product."},
+    )
+    assert resp.status == 201, await resp.text()
+
+    async def shown(**params: str) -> set[str]:
+        html = await (await client.get("/ui/market/notices", params=params)).text()
+        return {n for n in (by_holder, by_flagger) if n[:12] in html}
+
+    assert await shown(status="open") == {by_flagger}
+    assert await shown(status="decided") == {by_holder}
+    assert await shown(status="no-action") == {by_holder}
+    assert await shown(status="restrict") == set()
+    assert await shown(right=holder_right) == {by_holder}
+    assert await shown(right=flagger_right) == {by_flagger}
+    assert await shown(right=holder_right, status="open") == set()
+    assert await shown(right="urn:uuid:00000000-0000-4000-8000-000000000000") == set()
+    assert (await client.get("/ui/market/notices", params={"status": "maybe"})).status == 422
