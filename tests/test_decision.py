@@ -19,7 +19,12 @@ from protocol.complaint import (
     complaint_from_message,
     parse_complaint,
 )
-from protocol.decision import decision_from_message, export_statement_of_reasons, parse_decision
+from protocol.decision import (
+    build_decision_payload,
+    decision_from_message,
+    export_statement_of_reasons,
+    parse_decision,
+)
 from protocol.errors import SchemaError, ValidityError
 from protocol.messages import sign_message, verify_message
 from protocol.outcome import DecisionRecord, resolve_outcomes
@@ -137,6 +142,31 @@ BAD = [
     ("missing content type", lambda p: p.pop("content_type"), "schema.decision.missing-content-type"),
     ("bad ean", lambda p: p.update(content_id_ean="96385074"), "schema.decision.bad-content-id-ean"),
     ("bad supersedes", lambda p: p.update(supersedes=b"x"), "schema.decision.bad-supersedes"),
+    (
+        "monetary other without text",
+        lambda p: p.update(decision_monetary="DECISION_MONETARY_OTHER"),
+        "schema.decision.missing-decision-monetary-other",
+    ),
+    (
+        "unknown monetary",
+        lambda p: p.update(decision_monetary="DECISION_MONETARY_FINE"),
+        "schema.decision.bad-decision-monetary",
+    ),
+    (
+        "unknown provision",
+        lambda p: p.update(decision_provision="DECISION_PROVISION_SUSPENSION"),
+        "schema.decision.bad-decision-provision",
+    ),
+    (
+        "unknown account decision",
+        lambda p: p.update(decision_account="DECISION_ACCOUNT_WARNED"),
+        "schema.decision.bad-decision-account",
+    ),
+    (
+        "no-action with an account restriction",
+        lambda p: p.update(action="no-action", decision_account="DECISION_ACCOUNT_SUSPENDED"),
+        "schema.decision.restriction-without-action",
+    ),
 ]
 
 
@@ -167,6 +197,46 @@ def test_export_has_tdb_shape_and_no_personal_data() -> None:
     text = json.dumps(sor)
     for private in ("marketplace", "notice", "redress", "did:key", "source_identity", "@"):
         assert private not in text
+
+
+# every restriction but visibility: money, service provision and the account (TDB fields)
+RESTRICTIONS: dict[str, Any] = {
+    "decision_visibility": (),
+    "decision_monetary": "DECISION_MONETARY_OTHER",
+    "decision_monetary_other": "Payouts for the listing withheld until the seller proves the goods genuine.",
+    "decision_provision": "DECISION_PROVISION_PARTIAL_SUSPENSION",
+    "decision_account": "DECISION_ACCOUNT_SUSPENDED",
+    "account_type": "ACCOUNT_TYPE_BUSINESS",
+}
+
+
+def test_monetary_provision_account_round_trip_and_export() -> None:
+    d = decision(**RESTRICTIONS)
+    payload = build_decision_payload(d)
+    assert "decision_visibility" not in payload
+    assert {k: payload[k] for k in RESTRICTIONS if k != "decision_visibility"} == {
+        k: v for k, v in RESTRICTIONS.items() if k != "decision_visibility"
+    }
+    message = verify_message(sign_message(MARKET_A, "decision", payload), T0 + 3600)
+    parsed = decision_from_message(message)
+    assert parsed == d and parsed.restricts
+    assert parsed.decision_monetary == "DECISION_MONETARY_OTHER"
+    assert parsed.decision_provision == "DECISION_PROVISION_PARTIAL_SUSPENSION"
+    assert parsed.decision_account == "DECISION_ACCOUNT_SUSPENDED"
+    assert parsed.account_type == "ACCOUNT_TYPE_BUSINESS"
+    sor = export_statement_of_reasons(parsed)
+    assert {k: sor[k] for k in RESTRICTIONS if k != "decision_visibility"} == {
+        k: v for k, v in RESTRICTIONS.items() if k != "decision_visibility"
+    }
+    assert "decision_visibility" not in sor
+    # each one alone is a restriction too
+    for key in ("decision_provision", "decision_account"):
+        alone = decision(**{"decision_visibility": (), key: RESTRICTIONS[key]})
+        assert parse_decision(build_decision_payload(alone)) == alone
+        assert export_statement_of_reasons(alone)[key] == RESTRICTIONS[key]
+    with pytest.raises(SchemaError) as exc:
+        build_decision_payload(decision(**dict(RESTRICTIONS, decision_monetary_other=None)))
+    assert exc.value.code == "schema.decision.missing-decision-monetary-other"
 
 
 def test_complaints() -> None:

@@ -399,6 +399,34 @@ async def test_export_sor_has_no_personal_data(client: TestClient, office: FakeO
     assert "ana@brand.example" not in text and "Ana Holder" not in text and HOLDER.did not in text
 
 
+async def test_export_sor_monetary_provision_account(client: TestClient, office: FakeOffice) -> None:
+    """A restriction of money, service and account (no visibility restriction) exports those TDB fields."""
+    cred = right_credential(office)
+    await store_credential(client, cred)
+    notice_id = (await file_ok(client, notice(HOLDER, cred["id"])))["notice"]
+    fields = {
+        "decision_monetary": "DECISION_MONETARY_OTHER",
+        "decision_monetary_other": "Payouts for the listing withheld pending proof of origin.",
+        "decision_provision": "DECISION_PROVISION_TOTAL_SUSPENSION",
+        "decision_account": "DECISION_ACCOUNT_SUSPENDED",
+        "account_type": "ACCOUNT_TYPE_BUSINESS",
+    }
+    resp = await client.post(
+        "/admin/decisions",
+        headers=AUTH,
+        json={"notice": notice_id, "action": "restrict", "decision_facts": FACTS, "decision_visibility": []}
+        | {k: v for k, v in fields.items() if k != "decision_monetary_other"},
+    )
+    await problem(resp, 422, "schema.decision.missing-decision-monetary-other")
+    decided = await decide(client, notice_id, decision_visibility=[], **fields)
+    payload = verify_message(unb64(decided["signed"]), NOW).payload
+    assert {k: payload[k] for k in fields} == fields and "decision_visibility" not in payload
+    statements = (await (await client.get("/admin/sor", headers=AUTH)).json())["statements"]
+    assert len(statements) == 1
+    assert {k: statements[0][k] for k in fields} == fields
+    assert "decision_visibility" not in statements[0]
+
+
 async def test_decision_request_errors(client: TestClient, office: FakeOffice) -> None:
     await problem(
         await client.post("/admin/decisions", headers=AUTH, json={"notice": "ab"}), 400, "request.bad-notice"
