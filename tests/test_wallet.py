@@ -217,3 +217,33 @@ def test_cli_new_list_and_errors(tmp_path: Path) -> None:
     assert imported.returncode == 2 and "wallet.file" in imported.stderr
     unreachable = run_cli("wallet", "enrol", "--dir", directory, "--marketplace", "http://127.0.0.1:9")
     assert unreachable.returncode == 2 and "wallet.unreachable" in unreachable.stderr
+
+
+def test_cli_authorise_right_and_rights(
+    tmp_path: Path, office: FakeOffice, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--right`` (repeatable) and ``--rights`` (several at once, the issue's spelling) fill one list."""
+    from node.cli import main
+
+    holder = holder_wallet(tmp_path, office)
+    first = holder.rights()[0]["id"]
+    second = "urn:uuid:00000000-0000-4000-8000-00000000a002"
+    holder.add_credential(right_credential(office, index=7, credential_id=second))
+    base = ["wallet", "authorise", "--dir", str(holder.dir), "--agent", AGENT.did, "--until", "2099-01-01"]
+
+    def granted(*extra: str) -> list[str]:
+        capsys.readouterr()
+        assert main([*base, *extra]) == 0, capsys.readouterr().err
+        rights: list[str] = json.loads(capsys.readouterr().out)["credentialSubject"]["authorisedRights"]
+        return rights
+
+    both = sorted([first, second])  # the credential lists its rights sorted
+    assert granted("--right", second) == [second]
+    assert granted("--right", first, "--right", second) == both
+    assert granted("--rights", second) == [second]
+    assert granted("--rights", first, second) == both
+    assert granted("--right", second, "--rights", first) == both
+    assert granted() == both  # default: every right held
+    assert main([*base, "--rights", first, "urn:x:other"]) == 2
+    assert "wallet.unknown-right" in capsys.readouterr().err
+    assert main([*base, "--rights"]) == 2  # argparse: at least one id

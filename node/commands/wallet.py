@@ -4,7 +4,8 @@
     wallet redeem --dir W --office URL --code CODE
     wallet list --dir W
     wallet enrol --dir W --marketplace URL
-    wallet authorise --dir W --agent DID [--right ID ...] --until DATE [--marketplace DID ...] [--out FILE]
+    wallet authorise --dir W --agent DID [--right ID ... | --rights ID [ID ...]] --until DATE
+        [--marketplace DID ...] [--out FILE]
     wallet export --dir W --credential ID [--out FILE]
     wallet import --dir W FILE
     wallet notify --dir W --marketplace URL [--marketplace URL ...] [--any] FILE [--name N --email E]
@@ -67,6 +68,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = add("authorise", "issue an AgentAuthorisationCredential to an agent", cmd_authorise)
     p.add_argument("--agent", required=True, help="the agent's DID")
     p.add_argument("--right", action="append", default=[], help="right credential id (default: all held)")
+    p.add_argument(
+        "--rights",
+        dest="right",
+        action="extend",
+        nargs="+",
+        metavar="ID",
+        help="right credential ids, several at once (same list as --right)",
+    )
     p.add_argument("--until", required=True, help="YYYY-MM-DD or a date-time with zone")
     p.add_argument("--marketplace", action="append", default=[], help="marketplace DID (default: any)")
     p.add_argument("--action", action="append", default=[], help="notify, complain, receive-decisions")
