@@ -18,7 +18,7 @@ from node.errors import ConfigError
 from node.wallet import NoticeSpec, Wallet, WalletError, ops
 from protocol.authorisation import issue_authorisation_credential, make_authorisation
 from protocol.keys import KeyPair
-from protocol.messages import sign_message
+from protocol.messages import sign_message, verify_message
 from protocol.notice import NoticeItem
 from protocol.sealed import Contact
 from protocol.trust_list import sign_trust_list
@@ -247,3 +247,97 @@ def test_cli_authorise_right_and_rights(
     assert main([*base, "--rights", first, "urn:x:other"]) == 2
     assert "wallet.unknown-right" in capsys.readouterr().err
     assert main([*base, "--rights"]) == 2  # argparse: at least one id
+
+
+async def test_notifier_complaint_answered_by_a_superseding_decision(
+    tmp_path: Path,
+    office: FakeOffice,
+    market: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Art. 20 from the notifier's side: notice, a no-action decision, the notifier's complaint signed by
+    the wallet, the marketplace decides again naming the complaint; the wallet's outcome is the new one."""
+    import asyncio
+
+    from node.cli import main
+
+    holder = holder_wallet(tmp_path, office)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+
+        async def admin(method: str, path: str, **kw: Any) -> Any:
+            async with session.request(method, market + path, headers=auth, **kw) as resp:
+                assert resp.status in (200, 201), await resp.text()
+                return await resp.json()
+
+        async def open_complaints() -> list[dict[str, Any]]:
+            complaints: list[dict[str, Any]] = (
+                await admin("GET", "/admin/complaints", params={"status": "open"})
+            )["complaints"]
+            return complaints
+
+        notice_id, _ = await ops.notify(holder, session, SPEC, [market], NOW)
+        first = await admin(
+            "POST",
+            "/admin/decisions",
+            json={"notice": notice_id, "action": "no-action", "decision_facts": "Examined: looks genuine."},
+        )
+        assert await ops.refresh(holder, session, NOW) == 1
+        complaint = await ops.complain(
+            holder,
+            session,
+            decision_id=first["decision"],
+            now=NOW,
+            explanation="The sneakers carry a misspelt mark and no serial; see the photos in the notice.",
+        )
+        opened = await open_complaints()
+        assert [(c["complaint_id"], c["complainant"], c["decision_id"]) for c in opened] == [
+            (complaint, "notifier", first["decision"])
+        ]
+        second = await admin(
+            "POST",
+            "/admin/decisions",
+            json={
+                "notice": notice_id,
+                "action": "restrict",
+                "decision_facts": "On the notifier's complaint: counterfeit goods, removed.",
+                "complaint": complaint,
+            },
+        )
+        assert second["supersedes"] == first["decision"]
+        signed = verify_message(ops.b64url_decode(second["signed"]), NOW)
+        assert signed.payload["complaint"] == bytes.fromhex(complaint)
+        assert await open_complaints() == []  # answered
+
+        assert await ops.refresh(holder, session, NOW) == 1
+        outcome = ops.status(holder, NOW)[0].to_json()["marketplaces"][NODE.did]["outcome"]
+        assert outcome == {
+            "action": "restrict",
+            "decision": second["decision"],
+            "superseded": [first["decision"]],
+            "after_complaint": True,
+        }
+
+        # the same through `rightsmesh wallet complain`: the notifier complains about the new decision's
+        # scope (the CLI signs at wall-clock time; the marketplace's clock is fixed at NOW)
+        monkeypatch.setattr("node.commands.wallet._now", lambda: NOW)
+        base = ["wallet", "complain", "--dir", str(holder.dir)]
+        capsys.readouterr()
+        refused = await asyncio.to_thread(main, [*base, "--decision", "f" * 64, "--explanation", "x" * 40])
+        assert refused == 2 and "wallet.unknown-decision" in capsys.readouterr().err
+        short = await asyncio.to_thread(
+            main, [*base, "--decision", second["decision"], "--explanation", "no"]
+        )
+        assert short == 2 and "schema.complaint.explanation-too-short" in capsys.readouterr().err
+        assert len(await open_complaints()) == 0
+        explanation = "Only listing 123 was removed; the seller relisted the same goods as 124."
+        code = await asyncio.to_thread(
+            main, [*base, "--decision", second["decision"], "--explanation", explanation]
+        )
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        again = json.loads(out.out)["complaint"]
+        assert [(c["complaint_id"], c["decision_id"]) for c in await open_complaints()] == [
+            (again, second["decision"])
+        ]
