@@ -341,3 +341,84 @@ async def test_notifier_complaint_answered_by_a_superseding_decision(
         assert [(c["complaint_id"], c["decision_id"]) for c in await open_complaints()] == [
             (again, second["decision"])
         ]
+
+
+def _agent_wallet(tmp_path: Path, office: FakeOffice, name: str, marketplaces: list[str] | None) -> Wallet:
+    """An agent holding the holder's right and an authorisation to notify (at ``marketplaces``, or any)."""
+    agent = Wallet.create(tmp_path / name, key=AGENT)
+    agent.add_credential(right_credential(office))
+    grant = make_authorisation(AGENT.did, [agent.rights()[0]["id"]], ["notify"], marketplaces)
+    agent.add_credential(
+        issue_authorisation_credential(
+            HOLDER, grant, created=iso(NOW - 10), valid_until=iso(NOW + 86400), credential_id=f"urn:x:{name}"
+        )
+    )
+    return agent
+
+
+async def test_notify_any_marketplace(
+    tmp_path: Path,
+    office: FakeOffice,
+    market: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--any``: one notice every marketplace may act on; the named ones get the sealed contact."""
+    import asyncio
+
+    from node.cli import main
+    from protocol.notice import ANY, parse_notice
+
+    holder = holder_wallet(tmp_path, office)
+    async with aiohttp.ClientSession() as session:
+        notice_id, deliveries = await ops.notify(holder, session, SPEC, [market], NOW, any_marketplace=True)
+        assert [(d.marketplace, d.error) for d in deliveries] == [(NODE.did, None)] and deliveries[0].receipt
+        [sent] = list(holder.signed("notices", NOW))
+        assert sent.id_hex == notice_id
+        parsed = parse_notice(sent.payload)
+        assert sent.payload["targets"] == ANY and parsed.recipients == (NODE.did,)
+        assert parsed.any_target and parsed.is_target(AGENT.did)  # any marketplace, even one never named
+        async with session.get(
+            f"{market}/admin/notices", headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as resp:
+            inbox = {n["notice"]: n for n in (await resp.json())["notices"]}
+        assert inbox[notice_id]["contact"] == {"name": "Ana Holder", "email": "ana@brand.example"}
+        status = ops.status(holder, NOW)[0].to_json()
+        assert status["marketplaces"][NODE.did]["receipt"] == deliveries[0].receipt
+
+        # an agent authorised for named marketplaces only may not target any: the marketplace refuses
+        named = _agent_wallet(tmp_path, office, "named", [NODE.did])
+        _, ok = await ops.notify(named, session, SPEC, [market], NOW)
+        assert ok[0].error is None
+        _, refused = await ops.notify(named, session, SPEC, [market], NOW, any_marketplace=True)
+        assert refused[0].error is not None
+        assert refused[0].error.startswith("validity.notice.not-authorised")
+        # an authorisation without a marketplace list covers any
+        anywhere = _agent_wallet(tmp_path, office, "anywhere", None)
+        _, ok = await ops.notify(anywhere, session, SPEC, [market], NOW, any_marketplace=True)
+        assert ok[0].error is None and ok[0].receipt
+
+    # the CLI: `rightsmesh wallet notify --any` (exit 0), and the named-only agent's refusal (exit 1)
+    monkeypatch.setattr("node.commands.wallet._now", lambda: NOW)
+    spec_file = tmp_path / "notice.json"
+    spec_file.write_text(
+        json.dumps(
+            {
+                "explanation": SPEC.explanation,
+                "items": [{"url": "https://shop.example/item/777", "listing_id": "777"}],
+                "contact": {"name": "Ana Holder", "email": "ana@brand.example"},
+            }
+        )
+    )
+    capsys.readouterr()
+    argv = ["wallet", "notify", "--marketplace", market, "--any", str(spec_file)]
+    code = await asyncio.to_thread(main, [*argv[:2], "--dir", str(holder.dir), *argv[2:]])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    answer = json.loads(out.out)
+    assert [(d["marketplace"], d["error"]) for d in answer["deliveries"]] == [(NODE.did, None)]
+    raw = (holder.dir / "notices" / f"{answer['notice']}.cose").read_bytes()
+    assert verify_message(raw, NOW).payload["targets"] == ANY
+    code = await asyncio.to_thread(main, [*argv[:2], "--dir", str(named.dir), *argv[2:]])
+    out = capsys.readouterr()
+    assert code == 1 and "validity.notice.not-authorised" in json.loads(out.out)["deliveries"][0]["error"]
