@@ -47,8 +47,8 @@ def build_world(base: Path, api: Api) -> World:
         root_dir=base / "trust-root",
         offices=[Node(c, base / c.slug) for c in OFFICES],
         markets=[Node(c, base / c.slug) for c in MARKETPLACES],
-        holder=Party(HOLDER_NAME, base / "wallet-holder", KeyPair.generate()),
-        agent=Party(AGENT_NAME, base / "wallet-agent", KeyPair.generate()),
+        holder=Party(HOLDER_NAME, base / "wallet-holder"),
+        agent=Party(AGENT_NAME, base / "wallet-agent"),
     )
 
 

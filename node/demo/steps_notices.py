@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
+from pathlib import Path
 from typing import Any
 
-from protocol.notice import NoticeItem, Product
-from protocol.sealed import Contact
-
-from ..wallet import NoticeSpec, ops
 from .procs import DemoError
-from .steps_rights import holds, now, short, wait_for
+from .steps_rights import holds, short, wait_for
+from .wallets import notice_status, wallet
 from .world import DK_NUMBER, EM_NUMBER, Node, World
 
 GTIN = "4006381333931"
@@ -23,60 +22,81 @@ IMAGE = hashlib.sha256(b"rightsmesh demo: counterfeit OVALUX trainer, product ph
 PHASH = 0x9F3A_61C4_0E5D_B278
 
 
-def notice_spec(world: World, rights: list[str], listing: str = "41077") -> NoticeSpec:
-    items = tuple(
-        NoticeItem(f"https://{m.cast.slug}.example/listing/{listing}{i}", f"{listing}{i}", SELLER)
-        for i, m in enumerate(world.markets[:3])
-    )
-    return NoticeSpec(
-        explanation=(
+def notice_file(world: World, rights: list[str], listing: str = "41077") -> Path:
+    """The agent's notice as a ``rightsmesh wallet notify`` input file (``BASE/notices/LISTING.json``)."""
+    spec = {
+        "explanation": (
             "The listed trainers bear the OVALUX mark (EUTM 018003578, DK VR202100458) without the "
             "holder's consent; the product, sold below cost, is not a genuine Brivel Sports product."
         ),
-        items=items,
-        contact=Contact(world.agent.name, "notices@lumen-brand.example"),
-        infringement="counterfeit",
-        product=Product(
-            brand="OVALUX", gtins=(GTIN,), image_sha256=(bytes.fromhex(IMAGE),), phashes=(PHASH,)
-        ),
-        rights=tuple(rights),
-    )
+        "items": [
+            {
+                "url": f"https://{m.cast.slug}.example/listing/{listing}{i}",
+                "listing_id": f"{listing}{i}",
+                "seller_id": SELLER,
+            }
+            for i, m in enumerate(world.markets[:3])
+        ],
+        "contact": {"name": world.agent.name, "email": "notices@lumen-brand.example"},
+        "infringement": "counterfeit",
+        "product": {"brand": "OVALUX", "gtin": [GTIN], "image_sha256": [IMAGE], "phash": [f"{PHASH:016x}"]},
+        "rights": rights,
+    }
+    folder = world.base / "notices"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{listing}.json"
+    path.write_text(json.dumps(spec, indent=1))
+    return path
+
+
+async def notify(world: World, path: Path, targets: list[Node], gossip_only: list[Node]) -> dict[str, Any]:
+    """``rightsmesh wallet notify`` by the agent; its answer: the notice id and one delivery per target
+    (exit 1 when some marketplace refused: the refusal is in its delivery)."""
+    args = [a for m in targets for a in ("--marketplace", m.url)]
+    args += [a for m in gossip_only for a in ("--gossip-only", m.url)]
+    world.progress(f"rightsmesh wallet notify ({len(targets)} marketplaces)")
+    answer = await wallet(world.agent, "notify", *args, str(path), expect=(0, 1))
+    if not isinstance(answer.body, dict) or "deliveries" not in answer.body:
+        raise DemoError(f"`rightsmesh wallet notify` failed: {answer.error}")
+    return dict(answer.body)
 
 
 async def file_notice(world: World) -> str:
-    """The agent files ONE notice naming three marketplaces (the contact sealed to each) and sends it to
-    the first only; the other two are named but get it by gossip. The first answers with a signed
-    receipt that says the notifier is a trusted flagger (art. 22)."""
-    agent = world.agent.open()
+    """The agent's wallet (``rightsmesh wallet notify``) files ONE notice naming three marketplaces (the
+    contact sealed to each) and sends it to the first only; the other two are named but get it by
+    gossip. The first answers with a signed receipt that says the notifier is a trusted flagger (art. 22)."""
     targets = world.markets[:3]
     rights = [world.facts[f"credential:{n}"] for n in (EM_NUMBER, DK_NUMBER)]
-    notice_id, deliveries = await ops.notify(
-        agent,
-        world.api.session,
-        notice_spec(world, rights),
-        [m.url for m in targets],
-        now(),
-        gossip_only=[m.url for m in targets[1:]],
-    )
+    answer = await notify(world, notice_file(world, rights), targets, targets[1:])
+    notice_id = answer["notice"]
+    deliveries = answer["deliveries"]
     world.facts["notice"] = notice_id
     world.facts["notice-sent-at"] = time.monotonic()
-    failed = [d for d in deliveries if d.error]
+    failed = [d for d in deliveries if d.get("error")]
     if failed:
-        raise DemoError(f"{len(failed)} marketplaces refused the notice: {failed[0].error}")
+        raise DemoError(f"{len(failed)} marketplaces refused the notice: {failed[0]['error']}")
     names = {m.did: m.name for m in world.markets}
-    direct = [d for d in deliveries if d.receipt]
-    if [d.marketplace for d in direct] != [targets[0].did]:
+    direct = [d for d in deliveries if d.get("receipt")]
+    if [d["marketplace"] for d in direct] != [targets[0].did]:
         raise DemoError(f"expected one direct delivery to {targets[0].name}, got {len(direct)}")
     d = direct[0]
     world.note(
-        f"{names[d.marketplace]}: sent directly; receipt {short(d.receipt or '')} "
-        f"(trusted flagger: {d.trusted_flagger}, enrolled: {d.enrolled})"
+        f"{names[d['marketplace']]}: sent directly; receipt {short(d['receipt'])} "
+        f"(trusted flagger: {d['trusted_flagger']}, enrolled: {d['enrolled']})"
     )
     world.note(f"{', '.join(m.name for m in targets[1:])}: named (contact sealed to them), not sent")
     return (
         f"notice {short(notice_id)} names {len(targets)} marketplaces, sent to 1; "
-        f"receipt says trusted flagger: {d.trusted_flagger}"
+        f"receipt says trusted flagger: {d['trusted_flagger']}"
     )
+
+
+async def agent_status(world: World) -> dict[str, dict[str, Any]]:
+    """``rightsmesh wallet status`` by the agent (fetches receipts and decisions, then reports): per
+    marketplace DID of the demo's notice, its receipt id and standing outcome."""
+    world.progress("rightsmesh wallet status")
+    answer = await wallet(world.agent, "status")
+    return dict(notice_status(answer, world.facts["notice"])["marketplaces"])
 
 
 async def gossip_notice(world: World) -> str:
@@ -90,16 +110,16 @@ async def gossip_notice(world: World) -> str:
     await wait_for("the notice reaching every node", everywhere)
     took = time.monotonic() - world.facts["notice-sent-at"]
     world.note(f"all {len(world.nodes)} nodes hold notice {short(notice_id)} within {took:.2f}s of sending")
-    agent = world.agent.open()
     targets = {m.did for m in world.markets[:3]}
+    seen: dict[str, dict[str, Any]] = {}
 
     async def receipts() -> bool:
-        await ops.refresh(agent, world.api.session, now())
-        return targets <= set(_status(world).receipts)
+        seen.update(await agent_status(world))
+        return targets <= {did for did, m in seen.items() if m.get("receipt")}
 
     took_receipts = await wait_for("receipts from every named marketplace in the wallet", receipts)
     names = {m.did: m.name for m in world.markets}
-    got = sorted(names[did] for did in _status(world).receipts)
+    got = sorted(names.get(did, did) for did, m in seen.items() if m.get("receipt"))
     world.note(f"agent's wallet holds signed receipts from {', '.join(got)} ({took_receipts:.2f}s more)")
     quiet = world.markets[3]
     inbox = await world.api.json("GET", f"{quiet.url}/admin/notices", token=quiet.token)
@@ -107,13 +127,6 @@ async def gossip_notice(world: World) -> str:
         f"{quiet.name} (not named) holds it for matching; notices in its inbox: {len(inbox['notices'])}"
     )
     return f"notice at all {len(world.nodes)} nodes within {took:.2f}s; 3 receipts in the wallet"
-
-
-def _status(world: World) -> ops.NoticeStatus:
-    for status in ops.status(world.agent.open(), now()):
-        if status.notice == world.facts["notice"]:
-            return status
-    raise DemoError("the agent's wallet does not know the notice it sent")
 
 
 async def decide(world: World, market: Node, body: dict[str, Any]) -> dict[str, Any]:
@@ -145,18 +158,18 @@ async def decisions(world: World) -> str:
 
     took = await wait_for("the decisions reaching a small marketplace", arrived)
     world.note(f"{small.name} holds both decisions after {took:.2f}s (gossip)")
-    agent = world.agent.open()
-    kept = await ops.refresh(agent, world.api.session, now())
-    outcome = _outcomes(world)
-    world.note(f"agent's wallet: {kept} new signed receipts/decisions kept; outcomes {outcome}")
+    outcome = _outcomes(world, await agent_status(world))
+    world.note(f"agent's wallet (rightsmesh wallet status): outcomes {outcome}")
     if any(outcome.get(m.name) != "restrict" for m in world.big):
         raise DemoError(f"the wallet does not show both removals: {outcome}")
     return f"{len(world.big)} removals decided; in the agent's wallet and at the small platforms"
 
 
-def _outcomes(world: World) -> dict[str, str]:
+def _outcomes(world: World, marketplaces: dict[str, dict[str, Any]]) -> dict[str, str]:
     names = {m.did: m.name for m in world.markets}
-    return {names.get(did, did): o.decision.action for did, o in _status(world).outcomes.items()}
+    return {
+        names.get(did, did): m["outcome"]["action"] for did, m in marketplaces.items() if m.get("outcome")
+    }
 
 
 async def complaint(world: World) -> str:
@@ -190,8 +203,7 @@ async def complaint(world: World) -> str:
     world.note(
         f"{market.name}: decision {short(result['decision'])} no-action supersedes {short(decision_id)}"
     )
-    await ops.refresh(world.agent.open(), world.api.session, now())
-    outcome = _outcomes(world)
+    outcome = _outcomes(world, await agent_status(world))
     world.note(f"agent's wallet, final outcomes: {outcome}")
     if outcome.get(market.name) != "no-action" or outcome.get(world.big[0].name) != "restrict":
         raise DemoError(f"the wallet's outcomes are not the expected ones: {outcome}")
@@ -200,15 +212,9 @@ async def complaint(world: World) -> str:
 
 async def refused_notice(world: World) -> str:
     """After the revocation a new notice relying on the revoked DK credential is refused."""
-    agent = world.agent.open()
-    _, deliveries = await ops.notify(
-        agent,
-        world.api.session,
-        notice_spec(world, [world.facts[f"credential:{DK_NUMBER}"]], "52088"),
-        [world.big[0].url],
-        now(),
-    )
-    refusal = deliveries[0].error
+    path = notice_file(world, [world.facts[f"credential:{DK_NUMBER}"]], "52088")
+    answer = await notify(world, path, [world.big[0]], [])
+    refusal = answer["deliveries"][0].get("error")
     if refusal is None:
         raise DemoError(f"{world.big[0].name} accepted a notice backed by a revoked credential")
     world.note(f"{world.big[0].name}: {refusal}")

@@ -1,22 +1,23 @@
 """Story steps about rights: issuance, enrolment, agent authorisation, revocation.
 
-The holder's and the agent's side is the wallet library (:mod:`node.wallet.ops`) on real wallet
-directories; offices and marketplaces are driven through their admin API with their admin tokens.
+The holder's and the agent's side is ``rightsmesh wallet ...`` processes on real wallet directories
+(:mod:`node.demo.wallets`); offices and marketplaces are driven through their admin API with their admin
+tokens.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from protocol.issuance import key_proof
 from protocol.vc import format_datetime
 
-from ..wallet import WalletError, ops
 from .procs import DemoError
+from .wallets import wallet
 from .world import DK_NUMBER, EM_NUMBER, Node, World
 
 
@@ -33,11 +34,12 @@ def short(value: str, n: int = 16) -> str:
 
 
 async def issue_rights(world: World) -> str:
-    """Each office creates an offer (admin API) for the holder's right; the holder's wallet redeems the
-    one-time code with a proof of key possession; a second redemption of the same code is refused."""
-    holder = world.holder.open()
-    summaries = []
-    for office, number in zip(world.offices, (EM_NUMBER, DK_NUMBER), strict=True):
+    """Each office creates an offer (admin API) for the holder's right; the holder's wallet process
+    (``rightsmesh wallet redeem``) redeems the one-time code with a proof of key possession; a second
+    ``wallet redeem`` of the same code is refused. The two offices are served in parallel."""
+    holder = world.holder
+
+    async def issue(office: Node, number: str) -> list[str]:
         offer = await world.api.json(
             "POST",
             f"{office.url}/admin/offers",
@@ -45,39 +47,51 @@ async def issue_rights(world: World) -> str:
             token=office.token,
         )
         code = offer["code"]
-        world.note(f"{office.name}: offer {offer['offer']} for {offer['right']} (code goes out of band)")
-        credential = await ops.redeem(holder, world.api.session, office.url, code, now())
-        world.facts[f"credential:{number}"] = credential["id"]
-        again = await world.api.request(
-            "POST",
-            f"{office.url}/issuance/credential",
-            json_body={
-                "code": code,
-                "proof": key_proof(holder.key, nonce="x", audience=office.did, created=iso()),
-            },
+        notes = [f"{office.name}: offer {offer['offer']} for {offer['right']} (code goes out of band)"]
+        redeemed = (await wallet(holder, "redeem", "--office", office.url, "--code", code)).body
+        if redeemed.get("subject") != holder.did or redeemed.get("issuer") != office.did:
+            raise DemoError(f"{office.name} issued to {redeemed.get('subject')} as {redeemed.get('issuer')}")
+        credential_id = str(redeemed["credential"])
+        again, exported = await asyncio.gather(
+            wallet(holder, "redeem", "--office", office.url, "--code", code, expect=(0, 2)),
+            wallet(holder, "export", "--credential", credential_id),
         )
-        if again.status != 410 or again.code != "validity.offer-redeemed":
-            raise DemoError(f"{office.name} accepted a used code again ({again.status} {again.code})")
+        if again.returncode == 0 or again.code != "validity.offer-redeemed":
+            raise DemoError(f"{office.name} did not refuse a used code: {again.error or 'accepted'}")
+        credential = exported.body
+        if credential.get("id") != credential_id:
+            raise DemoError(f"the holder's wallet exported {credential.get('id')}, not {credential_id}")
+        world.facts[f"credential:{number}"] = credential_id
+        world.facts[f"document:{number}"] = credential  # as the holder's wallet exported it
         subject = credential["credentialSubject"]
         mark = next((v for k, v in subject.items() if "verbal" in k.lower()), "")
-        world.note(f"{office.name}: issued {credential['id']} ({mark}); the same code again -> {again.code}")
-        summaries.append(f"{office.cast.slug[-2:].upper()} {number}")
-    return f"2 IPRightCredentials ({', '.join(summaries)}) redeemed into the holder's wallet"
+        notes.append(f"{office.name}: issued {credential_id} ({mark}); the same code again -> {again.code}")
+        return notes
+
+    world.progress("rightsmesh wallet redeem at both offices")
+    pairs = list(zip(world.offices, (EM_NUMBER, DK_NUMBER), strict=True))
+    for notes in await asyncio.gather(*(issue(office, number) for office, number in pairs)):
+        for line in notes:
+            world.note(line)
+    summaries = [f"{office.cast.slug[-2:].upper()} {number}" for office, number in pairs]
+    return f"2 IPRightCredentials ({', '.join(summaries)}) redeemed by `rightsmesh wallet redeem`"
 
 
 async def enrol_holder(world: World) -> str:
-    """The holder's wallet enrols at the two big marketplaces (challenge, presentation, signed result)."""
-    holder = world.holder.open()
+    """The holder's wallet (``rightsmesh wallet enrol``) enrols at the two big marketplaces (challenge,
+    presentation, signed result). One after the other: each run records its enrolment in the wallet."""
+    holder = world.holder
     names = []
     for market in world.big:
         started = time.monotonic()
-        result = await ops.enrol(holder, world.api.session, market.url, now())
+        world.progress(f"rightsmesh wallet enrol --marketplace {market.url}")
+        result = (await wallet(holder, "enrol", "--marketplace", market.url)).body
         if result["holder"] != holder.did:
             raise DemoError(f"{market.name} enrolled another holder")
         numbers = sorted(r["number"] for r in result["rights"])
         world.note(
             f"{market.name}: enrolment {short(result['enrolment'], 20)} "
-            f"in {time.monotonic() - started:.2f}s, "
+            f"in {time.monotonic() - started:.2f}s (process included), "
             f"rights {numbers}; checks: {', '.join(result['checks'])}"
         )
         names.append(market.name)
@@ -86,17 +100,40 @@ async def enrol_holder(world: World) -> str:
 
 async def authorise_agent(world: World) -> str:
     """The holder authorises the agent (a brand-protection firm, trust-listed as a trusted flagger) for both
-    rights; the agent's wallet takes in the authorisation and the right credentials it names."""
-    holder, agent = world.holder.open(), world.agent.open()
+    rights (``rightsmesh wallet authorise``); the agent's wallet takes in the authorisation and the right
+    credentials it names (``rightsmesh wallet import``, files handed over in ``BASE/handover``)."""
+    holder, agent = world.holder, world.agent
+    handover = world.base / "handover"
+    handover.mkdir(exist_ok=True)
     until = datetime.fromtimestamp(now() + 90 * 86400, UTC).date().isoformat()
-    credential = ops.authorise(holder, agent=agent.did, until=until, now=now())
-    kinds = [ops.import_credential(agent, credential, now())]
-    kinds += [ops.import_credential(agent, right, now()) for right in holder.rights()]
+    granted = handover / "authorisation.json"
+    world.progress("rightsmesh wallet authorise")
+    credential = (
+        await wallet(holder, "authorise", "--agent", agent.did, "--until", until, "--out", str(granted))
+    ).body
+    if (
+        credential.get("credentialSubject", {}).get("id") != agent.did
+        or credential.get("issuer") != holder.did
+    ):
+        raise DemoError("the authorisation does not name the holder as issuer and the agent as subject")
+    files = [granted]
+    for number in (EM_NUMBER, DK_NUMBER):
+        path = handover / f"right-{number}.json"
+        path.write_text(json.dumps(world.facts[f"document:{number}"], indent=1))
+        files.append(path)
+    world.progress(f"rightsmesh wallet import x{len(files)}")
+    imported = await asyncio.gather(*(wallet(agent, "import", str(path)) for path in files))
+    kinds = [str(answer.body["type"]) for answer in imported]
+    expected = [credential["id"], *(world.facts[f"credential:{n}"] for n in (EM_NUMBER, DK_NUMBER))]
+    if [answer.body["imported"] for answer in imported] != expected:
+        raise DemoError(f"the agent's wallet imported {[a.body['imported'] for a in imported]}")
     world.facts["authorisation"] = credential["id"]
-    actions = credential["credentialSubject"].get("authorisedActions", [])
+    subject = credential["credentialSubject"]
+    actions = subject.get("authorisedActions", [])
     world.note(f"authorisation {short(credential['id'], 30)} until {credential['validUntil']}: {actions}")
-    world.note(f"{world.agent.name}'s wallet took in: {', '.join(kinds)}")
-    return f"{world.agent.name} may act for {len(holder.rights())} rights until {until}"
+    world.note(f"{agent.name}'s wallet took in: {', '.join(kinds)}")
+    rights = subject.get("authorisedRights", [])
+    return f"{agent.name} may act for {len(rights)} rights until {until}"
 
 
 async def wait_for(what: str, check: Any, timeout: float = 20.0, interval: float = 0.1) -> float:
@@ -117,12 +154,11 @@ async def holds(world: World, node: Node, object_id: str) -> bool:
 
 async def revoke_right(world: World) -> str:
     """The DK office revokes the holder's DK credential (a new status list version, also kept as an
-    object); a marketplace refuses a new enrolment with it."""
+    object); a marketplace refuses a new enrolment by the holder's wallet (``rightsmesh wallet enrol``
+    presents every right it holds, the revoked one included)."""
     dk = world.offices[1]
-    holder = world.holder.open()
     credential_id = world.facts[f"credential:{DK_NUMBER}"]
-    credential = holder.credential(credential_id)
-    assert credential is not None
+    credential = world.facts[f"document:{DK_NUMBER}"]  # as `wallet export` printed it
     revoked = await world.api.json(
         "POST", f"{dk.url}/admin/revocations", json_body={"credential": credential_id}, token=dk.token
     )
@@ -137,14 +173,13 @@ async def revoke_right(world: World) -> str:
         f"status list version {revoked['version']} = object {short(list_id)}"
     )
     market = world.big[1]
-    try:
-        await ops.enrol(holder, world.api.session, market.url, now(), rights=[credential_id])
-    except WalletError as exc:
-        if exc.code != "status.revoked":
-            raise
-        world.note(f"{market.name}: new enrolment with the DK credential -> {exc.code}")
-    else:
+    world.progress(f"rightsmesh wallet enrol --marketplace {market.url}")
+    answer = await wallet(world.holder, "enrol", "--marketplace", market.url, expect=(0, 2))
+    if answer.returncode == 0:
         raise DemoError(f"{market.name} enrolled the holder with a revoked credential")
+    if answer.code != "status.revoked":
+        raise DemoError(f"{market.name} refused the enrolment for another reason: {answer.error}")
+    world.note(f"{market.name}: new enrolment presenting the DK credential -> {answer.code}")
     world.facts["status-list-version"] = revoked["version"]
     return (
         f"DK credential revoked (status list v{revoked['version']}); a new enrolment with it: status.revoked"
@@ -164,10 +199,3 @@ async def spread_status(world: World) -> str:
     return (
         f"status list v{version} held by all {len(world.markets)} marketplaces within {took:.2f}s of revoking"
     )
-
-
-def credential_of(world: World, number: str) -> dict[str, Any]:
-    found = world.holder.open().credential(world.facts[f"credential:{number}"])
-    if found is None:
-        raise DemoError(f"the holder's wallet lost credential {number}")
-    return found

@@ -11,19 +11,24 @@ from typing import Any
 from protocol.messages import verify_message
 
 from ..keystore import save_key
-from ..wallet import Wallet
 from .procs import DemoError, run_cli, spawn_node, wait_ready
 from .steps_rights import iso
-from .world import EM_NUMBER, EXAMPLES, Node, World, dk_register_csv
+from .wallets import wallet
+from .world import EM_NUMBER, EXAMPLES, Node, Party, World, dk_register_csv
 
 
 async def start_nodes(world: World) -> str:
-    """Initialise the six node directories and the trust root's key, then run the nodes."""
+    """Initialise the six node directories, the trust root's key and the two wallets (``rightsmesh
+    wallet new``, alongside the ``rightsmesh init`` runs), then run the nodes."""
     root_dir = world.root_dir
     root_dir.mkdir(parents=True, exist_ok=True)
     save_key(root_dir / "root.key", world.root)
-    for party in (world.holder, world.agent):
-        party.wallet = Wallet.create(party.dir, key=party.key)
+
+    async def new_wallet(party: Party) -> None:
+        answer = await wallet(party, "new")
+        party.did = str(answer.body.get("did") or "")
+        if not party.did.startswith("did:"):
+            raise DemoError(f"`rightsmesh wallet new` for {party.name} printed no DID: {answer.body}")
 
     async def init(node: Node) -> None:
         result = await run_cli(
@@ -46,8 +51,10 @@ async def start_nodes(world: World) -> str:
             raise DemoError(f"`rightsmesh init` for {node.name} printed no DID")
         _tune(node.dir / "config.toml")
 
-    world.progress(f"rightsmesh init x{len(world.nodes)}")
-    await asyncio.gather(*(init(n) for n in world.nodes))
+    world.progress(f"rightsmesh init x{len(world.nodes)}, rightsmesh wallet new x2")
+    await asyncio.gather(
+        *(init(n) for n in world.nodes), *(new_wallet(p) for p in (world.holder, world.agent))
+    )
     for node in world.nodes:
         node.process = spawn_node(node.dir)
     healthy: list[Node] = []
@@ -65,6 +72,8 @@ async def start_nodes(world: World) -> str:
         if health.get("did") != node.did or health.get("role") != node.cast.role:
             raise DemoError(f"{node.name} answers /healthz with another identity: {health}")
         world.note(f"{node.name:<14} {node.cast.role:<11} {node.url}  {node.did[:24]}...")
+    for party in (world.holder, world.agent):
+        world.note(f"{party.name}: wallet {party.dir.name}  {party.did[:24]}... (rightsmesh wallet new)")
     return (
         f"{len(world.nodes)} nodes up ({len(world.offices)} offices, {len(world.big)} big and "
         f"{len(world.small)} small marketplaces); root key and 2 wallets created"

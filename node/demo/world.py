@@ -15,7 +15,6 @@ from typing import Any
 
 from protocol.keys import KeyPair
 
-from ..wallet import Wallet
 from .client import Api
 from .procs import NodeProcess
 
@@ -72,21 +71,13 @@ class Node:
 
 @dataclass
 class Party:
-    """A wallet owner (holder or agent): its wallet directory (node/wallet), created by the first step."""
+    """A wallet owner (holder or agent) and its wallet directory. The first step creates the wallet with
+    ``rightsmesh wallet new`` (the key never enters the demo's process) and records the DID it printed;
+    every later action is a ``rightsmesh wallet ...`` process too (:mod:`node.demo.wallets`)."""
 
     name: str
     dir: Path
-    key: KeyPair
-    wallet: Wallet | None = None
-
-    @property
-    def did(self) -> str:
-        return self.key.did
-
-    def open(self) -> Wallet:
-        if self.wallet is None:
-            raise RuntimeError(f"{self.name}'s wallet is not created yet")
-        return self.wallet
+    did: str = ""
 
 
 @dataclass
