@@ -4,12 +4,16 @@ runner's outcome rules (failed, skipped) on steps that really fail."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,8 @@ from node.demo.story import STEP_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_TIMEOUT = 240  # the demo itself must finish within 2 minutes; the bound leaves room on a busy machine
+DEMO_BUDGET = 120.0  # seconds: what the demo's own summary line may report
+NODES = ("office-em", "office-dk", "bazaar-nord", "mercato-sud", "kiosk-est", "atelier-ouest")
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,6 +53,20 @@ def summary_rows(stdout: str) -> dict[str, str]:
     return rows
 
 
+def reported_seconds(stdout: str, steps: int) -> float:
+    """The total time of the summary line ``demo: N ok, 0 failed, 0 skipped in X s``."""
+    found = re.search(rf"^demo: {steps} ok, 0 failed, 0 skipped in ([0-9.]+)s$", stdout, re.MULTILINE)
+    assert found is not None, stdout
+    return float(found.group(1))
+
+
+def listening_url(node_dir: Path) -> str:
+    for line in (node_dir / "stdout.log").read_text().splitlines():
+        if line.startswith("listening on "):
+            return line.removeprefix("listening on ").strip()
+    raise AssertionError(f"{node_dir.name} printed no URL")
+
+
 def leftover_processes(base: Path) -> list[int]:
     """Processes whose command line names a directory under ``base`` (the demo's nodes)."""
     found = []
@@ -70,10 +90,42 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     rows = summary_rows(result.stdout)
     assert list(rows) == list(STEP_NAMES)
     assert all(status == OK for status in rows.values()), rows
-    assert f"demo: {len(STEP_NAMES)} ok, 0 failed, 0 skipped" in result.stdout
-    for node in ("office-em", "office-dk", "bazaar-nord", "mercato-sud", "kiosk-est", "atelier-ouest"):
+    assert reported_seconds(result.stdout, len(STEP_NAMES)) < DEMO_BUDGET
+    for node in NODES:
         assert f"/ui   admin token: {base / node / 'admin.token'}" in result.stdout
     assert leftover_processes(base) == []
+
+
+@pytest.mark.slow
+def test_demo_keep_leaves_nodes_running(tmp_path: Path) -> None:
+    """--keep: the demo exits 0, the six nodes keep running, their pids are in BASE/pids and the printed
+    `kill` line names them; a node still answers /healthz; the test then stops them itself."""
+    base = tmp_path / "demo"
+    try:
+        result = run_demo("--dir", str(base), "--quiet", "--keep")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert reported_seconds(result.stdout, len(STEP_NAMES)) < DEMO_BUDGET
+        pids = [int(line) for line in (base / "pids").read_text().split()]
+        assert len(pids) == len(NODES)
+        assert f"--keep: {len(NODES)} nodes keep running (pids in {base / 'pids'}); stop them with:" in (
+            result.stdout
+        )
+        assert f"  kill {' '.join(map(str, pids))}" in result.stdout.splitlines()
+        assert sorted(leftover_processes(base)) == sorted(pids)
+        url = listening_url(base / "bazaar-nord")
+        with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
+            assert answer.status == 200
+            assert json.loads(answer.read())["role"] == "marketplace"
+        for pid in pids:  # what the printed `kill` line does
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while leftover_processes(base) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert leftover_processes(base) == []
+    finally:  # never leave a node behind, whatever failed above (only pids that are still the demo's)
+        for pid in leftover_processes(base):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
