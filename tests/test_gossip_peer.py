@@ -406,3 +406,114 @@ async def test_engine_sends_prune_with_an_empty_body(pair: tuple[LiveNode, LiveN
     assert await b.engine.call(a.key.did, "/peer/prune") == b""
     peer = b.engine.peers.get(a.key.did)
     assert peer is not None and peer.failures == 0
+
+
+
+class QuietPeer:
+    """A peer that answers every gossip request with 204 (its own descriptor to a hello): a view member
+    that never fails, so only the link rules decide who is in a view."""
+
+    def __init__(self, seed: int) -> None:
+        self.key = KeyPair.from_seed(bytes([seed]) * 32)
+        self.sock = bind_socket("127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.app = web.Application()
+        self.app.router.add_post("/peer/hello", self._hello)
+        self.app.router.add_post("/peer/{op}", self._ok)
+        self.runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.2)
+
+    @property
+    def did(self) -> str:
+        return self.key.did
+
+    def descriptor(self) -> bytes:
+        payload = {"created": int(time.time()), "did": self.key.did, "role": "office", "url": self.url}
+        return sign_message(self.key, "node-descriptor", payload)
+
+    async def _hello(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.descriptor(), content_type="application/cose")
+
+    async def _ok(self, request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=204)
+
+    async def start(self) -> QuietPeer:
+        await self.runner.setup()
+        await web.SockSite(self.runner, self.sock).start()
+        return self
+
+    async def greet(self, session: aiohttp.ClientSession, node: LiveNode, priority: str) -> str | None:
+        """This peer's hello to ``node`` with that priority; the answer's link header."""
+        async with signed_request(
+            session,
+            "POST",
+            f"{node.url}/peer/hello?priority={priority}",
+            self.key,
+            time.time(),
+            body=self.descriptor(),
+            headers={"Content-Type": "application/cose"},
+        ) as resp:
+            assert resp.status == 200
+            return resp.headers.get("Rightsmesh-Link")
+
+
+@pytest.fixture
+async def quiet_peers() -> AsyncIterator[list[QuietPeer]]:
+    peers = [await QuietPeer(150 + i).start() for i in range(6)]
+    try:
+        yield peers
+    finally:
+        for peer in peers:
+            await peer.runner.cleanup()
+
+
+async def test_a_full_view_refuses_a_low_priority_link_and_makes_room_for_a_newcomer(
+    tmp_path: Path, session: aiohttp.ClientSession, quiet_peers: list[QuietPeer]
+) -> None:
+    """Links are symmetric: the answer to a hello says whether the caller is now in the view. A full view
+    (gossip_view 2: at most 3 with those that greeted it) says view-full to a node that has other links,
+    and takes a node with none (priority high) in place of a random member."""
+    a = await start_live(tmp_path, "a", seed=51, gossip_view=2, gossip_interval=600.0)
+    p = quiet_peers
+    try:
+        assert [await peer.greet(session, a, "low") for peer in p[:3]] == ["linked"] * 3
+        assert a.engine.tree.peers == {peer.did for peer in p[:3]}
+        assert await p[3].greet(session, a, "low") == "view-full"
+        assert p[3].did not in a.engine.tree.peers
+        assert a.engine.peers.get(p[3].did) is not None  # still learned: catch-up may use it
+        assert await p[0].greet(session, a, "low") == "linked"  # already linked: stays so
+        assert await p[4].greet(session, a, "high") == "linked"
+        assert p[4].did in a.engine.tree.peers and len(a.engine.tree.peers) == 3
+        assert len(a.engine.tree.peers & {peer.did for peer in p[:3]}) == 2  # one member made room
+    finally:
+        await a.stop()
+
+
+async def test_a_one_way_link_is_refused_and_found_out_by_the_link_check(
+    tmp_path: Path, session: aiohttp.ClientSession, quiet_peers: list[QuietPeer]
+) -> None:
+    """The caller keeps a peer in its view only if the peer keeps it too: a view-full answer leaves the
+    peer out (and not greeted again for a while); a periodic check finds a link the other side dropped."""
+    a = await start_live(tmp_path, "a", seed=52, gossip_view=1, gossip_interval=600.0)  # at most 1 member
+    b = await start_live(tmp_path, "b", seed=53, gossip_interval=600.0)
+    other, extra = quiet_peers[0], quiet_peers[1]
+    try:
+        assert await other.greet(session, a, "low") == "linked"  # a's view is now full
+        assert await b.engine.hello(extra.url) == extra.did  # b's one link
+        assert await b.engine.hello(a.url) is None  # b has a link already: low priority, refused
+        assert a.key.did not in b.engine.tree.peers and b.key.did not in a.engine.tree.peers
+        assert a.key.did in b.engine.recently_full()
+        b.engine.drop_from_view(extra.did)  # b has no link left: high priority, a makes room
+        assert await b.engine.hello(a.url) == a.key.did
+        assert a.key.did in b.engine.tree.peers and a.engine.tree.peers == {b.key.did}
+        # a drops b and fills its view again: b's link is one-way until its check finds out
+        a.engine.drop_from_view(b.key.did)
+        assert await other.greet(session, a, "low") == "linked"
+        assert b.engine.link_to_check() is None  # confirmed just now
+        b.engine.link_checked[a.key.did] -= 31.0
+        assert b.engine.link_to_check() == a.key.did
+        assert await b.engine.hello(a.url) is None
+        assert a.key.did not in b.engine.tree.peers
+    finally:
+        await b.stop()
+        await a.stop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,14 @@ class PeerCallError(Exception):
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A peer's 200/204 answer: its body and its headers (case-insensitive names)."""
+
+    body: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Caller:
     """Signs and sends peer requests with the node key over the shared session."""
 
@@ -50,6 +58,12 @@ class Caller:
 
     async def post(self, url: str, path: str, body: bytes = b"", content_type: str | None = None) -> bytes:
         """POST a signed request; the answer's body for 200/204, else :class:`PeerCallError`."""
+        return (await self.exchange(url, path, body, content_type)).body
+
+    async def exchange(
+        self, url: str, path: str, body: bytes = b"", content_type: str | None = None
+    ) -> Answer:
+        """Like :meth:`post`, with the answer's headers too."""
         headers = {"Content-Type": content_type} if body and content_type else {}
         try:
             async with signed_request(
@@ -63,7 +77,7 @@ class Caller:
                 timeout=self.timeout,
             ) as resp:
                 if resp.status in (200, 204):
-                    return await self._read(resp)
+                    return Answer(await self._read(resp), resp.headers.copy())
                 detail = (await resp.content.read(512)).decode("utf-8", "replace")
                 raise PeerCallError(resp.status, detail, unavailable=resp.status >= 500)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

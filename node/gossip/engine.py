@@ -56,6 +56,9 @@ from .wire import CBOR_TYPE, COSE_TYPE, decode_list, encode_ihave, encode_list, 
 log = logging.getLogger("rightsmesh.gossip")
 
 INVALID_COST = PeerPolicy().invalid_cost * 1.05
+# The /peer/hello answer says whether the caller is now in the answering node's view.
+LINK_HEADER, LINKED, VIEW_FULL = "Rightsmesh-Link", "linked", "view-full"
+LINK_CHECK = 30.0  # seconds between two confirmations that a view member still holds us in its view
 
 
 def tree_config(fanout: int) -> PlumtreeConfig:
@@ -80,6 +83,8 @@ class GossipEngine:
         self.checker = BatchChecker(self.config, self.config.verify_workers)
         self.index = ReconcileIndex(self.store, window_seconds(self.config.retention_days))
         self.links: dict[str, PeerLink] = {}
+        self.link_checked: dict[str, float] = {}  # view member -> when we last knew it holds us too
+        self.view_full: dict[str, float] = {}  # peer -> when it last answered that its view is full
         self.caller: Caller | None = None
         self._local: list[tuple[str, str, int, int | None]] = []
         self._receiving = False
@@ -234,6 +239,21 @@ class GossipEngine:
         self.peers.record_contact(did, self.now())
         if did not in self.tree.peers and len(self.tree.peers) < self.max_view:
             self.add_to_view(did)
+            self.link_checked[did] = self.now()
+
+    def accept_neighbour(self, did: str, *, high: bool) -> bool:
+        """A peer that greeted us asks to be in our view (links must be symmetric: a node in nobody's
+        view gets no pushes or announcements, only what catch-up brings every few seconds). With room,
+        it joins; when full, a ``high`` priority request (the caller's view is empty: a newcomer, or a
+        node whose links all failed) still joins, in place of a random member, which finds out at its
+        next link check and greets another node. Returns whether ``did`` is now in the view."""
+        if did not in self.tree.peers and len(self.tree.peers) >= self.max_view:
+            if not high:
+                return False
+            self.drop_from_view(self.rng.choice(sorted(self.tree.peers)))
+        self.add_to_view(did)
+        self.link_checked[did] = self.now()
+        return did in self.tree.peers
 
     # -- carrying out actions -----------------------------------------------------------------------
 
@@ -351,13 +371,16 @@ class GossipEngine:
         return True
 
     async def hello(self, url: str) -> str | None:
-        """Exchange descriptors with the peer at ``url``; returns its DID (learned, in the view) or None."""
+        """Exchange descriptors with the peer at ``url`` and ask to be linked; returns its DID if the link
+        holds (both views hold the other), else None (the peer is still learned, for catch-up)."""
         if self.caller is None:
             return None
         own = self.ensure_own_descriptor()
         now = self.now()
+        priority = "low" if self.tree.peers else "high"
         try:
-            answer = await self.caller.post(url, "/peer/hello", own, COSE_TYPE)
+            reply = await self.caller.exchange(url, f"/peer/hello?priority={priority}", own, COSE_TYPE)
+            answer = reply.body
             checked = check_message(self.config, answer, int(now))
         except (PeerCallError, ProtocolError) as exc:
             self.peers.record_failure(url, now, self.rng.random())
@@ -368,5 +391,23 @@ class GossipEngine:
             return None
         self.peers.learn(did, url, now)  # reached at this URL: that is where it is (a bootstrap row merges)
         self.peers.record_contact(did, now)
+        self.link_checked[did] = now
+        if reply.headers.get(LINK_HEADER, LINKED) != LINKED:  # its view is full: no one-way link
+            self.drop_from_view(did)
+            self.view_full[did] = now
+            return None
         self.add_to_view(did)
         return did
+
+    def recently_full(self) -> set[str]:
+        """Peers that answered ``view-full`` less than ``LINK_CHECK`` seconds ago (not greeted again yet)."""
+        now = self.now()
+        self.view_full = {d: t for d, t in self.view_full.items() if now - t < LINK_CHECK}
+        return set(self.view_full)
+
+    def link_to_check(self) -> str | None:
+        """A view member whose link was last confirmed ``LINK_CHECK`` seconds ago or more (at random)."""
+        now = self.now()
+        due = sorted(d for d in self.tree.peers if now - self.link_checked.get(d, 0.0) >= LINK_CHECK)
+        self.link_checked = {d: t for d, t in self.link_checked.items() if d in self.tree.peers}
+        return self.rng.choice(due) if due else None

@@ -38,9 +38,13 @@ async def maintain(engine: GossipEngine) -> None:
     if len(engine.peers):
         engine.ensure_own_descriptor()
         engine.index.refresh(int(now))
+    check = engine.link_to_check()
+    if check is not None and (url := engine._url(check)) is not None:
+        await engine.hello(url)  # still linked both ways? if not, it leaves the view and frees a slot
     room = engine.config.gossip_view - len(engine.tree.peers)
     if room > 0:
-        candidates = engine.peers.choose(engine.rng, room, now, exclude=engine.tree.peers)
+        exclude = engine.tree.peers | engine.recently_full()
+        candidates = engine.peers.choose(engine.rng, room, now, exclude=exclude)
         urls = [peer.url for peer in candidates if peer.url is not None]
         reached = await asyncio.gather(*(engine.hello(url) for url in urls))
         for new in reached:

@@ -19,7 +19,7 @@ from ..metrics import gossip_bytes
 from ..openapi import problem
 from ..problems import Problem, problem_response, read_json
 from . import deps
-from .engine import GossipEngine
+from .engine import LINK_HEADER, LINKED, VIEW_FULL, GossipEngine
 from .keys import GOSSIP
 from .wire import CBOR_TYPE, COSE_TYPE, RECONCILE_TYPE, decode_ids, decode_ihave, decode_push, encode_list
 
@@ -173,9 +173,10 @@ async def hello(request: web.Request) -> web.Response:
         raise Problem(422, "peer.descriptor", "the body must be the requesting node's own valid descriptor")
     engine.peers.record_contact(did, engine.now())
     own = engine.ensure_own_descriptor()
-    if len(engine.tree.peers) < engine.max_view:
-        engine.add_to_view(did)
-    return web.Response(body=own, content_type=COSE_TYPE)
+    linked = engine.accept_neighbour(did, high=request.query.get("priority") == "high")
+    return web.Response(
+        body=own, content_type=COSE_TYPE, headers={LINK_HEADER: LINKED if linked else VIEW_FULL}
+    )
 
 
 # -- admin: the peer table ---------------------------------------------------------------------------
@@ -315,18 +316,38 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         },
         {"required": True, "content": {RECONCILE_TYPE: {"schema": {"type": "string"}}}},
     ),
-    "/peer/hello": _peer_op(
-        "Descriptor exchange: send the caller's own signed node descriptor, get this node's",
-        "peerHello",
-        {
-            "200": {
-                "description": "this node's signed descriptor",
-                "content": {COSE_TYPE: {"schema": {"type": "string", "contentMediaType": COSE_TYPE}}},
-            },
-            "422": problem("peer.descriptor: not the caller's own valid descriptor"),
-        },
-        {"required": True, "content": {COSE_TYPE: {"schema": {"type": "string"}}}},
-    ),
+    "/peer/hello": {
+        "post": {
+            **_peer_op(
+                "Descriptor exchange and link request: send the caller's own signed node descriptor, get"
+                " this node's, and whether the caller is now in this node's view (links are symmetric)",
+                "peerHello",
+                {
+                    "200": {
+                        "description": "this node's signed descriptor",
+                        "headers": {
+                            LINK_HEADER: {
+                                "description": "linked: the caller is in this node's view; view-full: not",
+                                "schema": {"type": "string", "enum": [LINKED, VIEW_FULL]},
+                            }
+                        },
+                        "content": {COSE_TYPE: {"schema": {"type": "string", "contentMediaType": COSE_TYPE}}},
+                    },
+                    "422": problem("peer.descriptor: not the caller's own valid descriptor"),
+                },
+                {"required": True, "content": {COSE_TYPE: {"schema": {"type": "string"}}}},
+            )["post"],
+            "parameters": [
+                {
+                    "name": "priority",
+                    "in": "query",
+                    "required": False,
+                    "description": "high: the caller's view is empty, so a full view makes room for it",
+                    "schema": {"type": "string", "enum": ["high", "low"], "default": "low"},
+                }
+            ],
+        }
+    },
     "/admin/peers": {
         "get": {
             "summary": "The peer table (state, score, backoff, bans) and which peers are in the gossip view",
