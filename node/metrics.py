@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
@@ -99,6 +99,11 @@ class Metrics:
             "HTTP request handling time by route template",
             ["method", "route", "status"],
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.requests_in_flight = Gauge(
+            "rightsmesh_http_requests_in_flight",
+            "HTTP requests being handled now (a graceful shutdown waits for them)",
             registry=r,
         )
         self.peer_states: Callable[[], Mapping[str, int]] | None = None
@@ -198,6 +203,9 @@ async def observe_middleware(
     rid = request_id(request)
     start = time.perf_counter()
     status = 500
+    metrics = request.app.get(METRICS)
+    if metrics is not None:
+        metrics.requests_in_flight.inc()
     try:
         response = await handler(request)
         status = response.status
@@ -210,8 +218,8 @@ async def observe_middleware(
     finally:
         elapsed = time.perf_counter() - start
         route = route_label(request)
-        metrics = request.app.get(METRICS)
         if metrics is not None:
+            metrics.requests_in_flight.dec()
             metrics.request_duration.labels(request.method, route, str(status)).observe(elapsed)
         fields: dict[str, Any] = {
             "method": request.method,

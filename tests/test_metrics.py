@@ -78,6 +78,8 @@ async def test_latency_histogram_uses_route_templates(client: TestClient) -> Non
     assert value(metrics, count, method="GET", route="/objects/{id}", status="404") == 3
     assert value(metrics, count, method="GET", route="unmatched", status="404") == 1
     assert not any("abab" in str(labels) for _, labels in metrics)
+    # the 4 requests (404s included) are done and this scrape is the one being handled
+    assert value(metrics, "rightsmesh_http_requests_in_flight") == 1
 
 
 async def test_gossip_hooks_and_peer_states(client: TestClient) -> None:

@@ -131,6 +131,16 @@ def test_encrypted_key_needs_its_passphrase(tmp_path: Path) -> None:
     assert node.stop() == 0
 
 
+def in_flight(url: str) -> float:
+    """The node's ``rightsmesh_http_requests_in_flight`` gauge (this scrape counts itself)."""
+    status, body = fetch(url + "/metrics")
+    assert status == 200
+    for line in body.decode().splitlines():
+        if line.startswith("rightsmesh_http_requests_in_flight "):
+            return float(line.split()[1])
+    raise AssertionError("no rightsmesh_http_requests_in_flight in /metrics")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_shutdown_finishes_an_in_flight_request(tmp_path: Path, sig: signal.Signals) -> None:
     directory = init_node(tmp_path, "office", f"Busy Office {sig.name}", trust_roots=[ROOT.did])
@@ -143,8 +153,13 @@ def test_shutdown_finishes_an_in_flight_request(tmp_path: Path, sig: signal.Sign
             f"Content-Length: {len(raw)}\r\nConnection: close\r\n\r\n"
         ).encode()
         conn.sendall(head + raw[:10])
-        # Wait (bounded) until the node has begun handling: a second request proves the first was read.
-        assert fetch(node.url + "/healthz")[0] == 200
+        # Wait (bounded) until the node is handling it: in flight besides the /metrics request itself.
+        # (An answered /healthz alone did not prove it: under load the signal could come first, and the
+        # connection was then closed as idle, unanswered.)
+        deadline = time.monotonic() + 20
+        while in_flight(node.url) < 2:
+            assert time.monotonic() < deadline, "the node never began handling the request"
+            time.sleep(0.01)
         node.process.send_signal(sig)
         conn.sendall(raw[10:])
         answer = b""
