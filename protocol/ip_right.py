@@ -270,8 +270,14 @@ def ip_right_credential(
     credential_id: str | None = None,
     status_list_url: str | None = None,
     status_index: int | None = None,
+    suspension_list_url: str | None = None,
+    suspension_index: int | None = None,
 ) -> dict[str, Any]:
-    """The unsigned credential. ``validUntil`` defaults to the right's expiry and may not exceed it."""
+    """The unsigned credential. ``validUntil`` defaults to the right's expiry and may not exceed it.
+
+    ``status_list_url``/``status_index`` name its revocation entry; ``suspension_list_url``/
+    ``suspension_index`` add a second entry, in a suspension list, so the office can also suspend it
+    (``credentialStatus`` then holds both, one per purpose)."""
     require_did(issuer, "issuer")
     require_did(subject_did, "subject")
     start = parse_datetime(valid_from, "validFrom")
@@ -296,10 +302,19 @@ def ip_right_credential(
         "validUntil": valid_until,
         "credentialSubject": {"id": subject_did, **right.to_claims()},
     }
-    if (status_list_url is None) != (status_index is None):
-        raise SchemaError("schema.credential-status", "a status entry needs both the list URL and the index")
-    if status_list_url is not None and status_index is not None:
-        document["credentialStatus"] = status_entry(status_list_url, status_index, "revocation")
+    entries = []
+    for url, index, purpose in (
+        (status_list_url, status_index, "revocation"),
+        (suspension_list_url, suspension_index, "suspension"),
+    ):
+        if (url is None) != (index is None):
+            raise SchemaError(
+                "schema.credential-status", "a status entry needs both the list URL and the index"
+            )
+        if url is not None and index is not None:
+            entries.append(status_entry(url, index, purpose))
+    if entries:
+        document["credentialStatus"] = entries[0] if len(entries) == 1 else entries
     return document
 
 
@@ -311,6 +326,8 @@ def issue_ip_right_credential(
     created: str,
     status_list_url: str | None = None,
     status_index: int | None = None,
+    suspension_list_url: str | None = None,
+    suspension_index: int | None = None,
     credential_id: str | None = None,
     valid_from: str | None = None,
     valid_until: str | None = None,
@@ -331,6 +348,8 @@ def issue_ip_right_credential(
         credential_id=credential_id,
         status_list_url=status_list_url,
         status_index=status_index,
+        suspension_list_url=suspension_list_url,
+        suspension_index=suspension_index,
     )
     return add_proof(document, office_key, created=created, suite=suite)
 

@@ -11,8 +11,6 @@ from credential_fixtures import AGENT, HOLDER, MARKET, OFFICE, ROOT, ROOT_DIR, S
 
 from node.cli import main
 from node.keyfile import save_key
-from protocol.data_integrity import add_proof
-from protocol.ip_right import ip_right_credential, right_from_json
 from protocol.status_list import status_entry
 
 RIGHT = ROOT_DIR / "specs" / "examples" / "right.json"
@@ -223,11 +221,16 @@ def test_suspend_and_unsuspend(files: Path, capsys: pytest.CaptureFixture[str]) 
     setup_credential(d, capsys)  # the revocation list (list.json) and the trust list
     assert run(capsys, "status-list", "new", "--key", d / "office.key", "--url", SUSPEND_URL, "--purpose",
                "suspension", "--created", CREATED, "--out", d / "susp.json")[0] == 0
-    # ``credential issue`` writes a revocation entry only, so the two-entry credential is signed here
-    unsigned = ip_right_credential(OFFICE.did, HOLDER.did, right_from_json(json.loads(RIGHT.read_text())),
-                                   valid_from=CREATED)
-    unsigned["credentialStatus"] = [status_entry(URL, 9), status_entry(SUSPEND_URL, 7, "suspension")]
-    (d / "both.json").write_text(json.dumps(add_proof(unsigned, OFFICE, created=CREATED)))
+    # a credential with both entries: bit 9 of the revocation list, bit 7 of the suspension list
+    assert run(capsys, "credential", "issue", "--key", d / "office.key", "--subject", HOLDER.did, "--right",
+               RIGHT, "--status-list", URL, "--status-index", 9, "--suspension-list", SUSPEND_URL,
+               "--suspension-index", 7, "--created", CREATED, "--out", d / "both.json")[0] == 0
+    assert json.loads((d / "both.json").read_text())["credentialStatus"] == [
+        status_entry(URL, 9), status_entry(SUSPEND_URL, 7, "suspension")
+    ]
+    code, _, err = run(capsys, "credential", "issue", "--key", d / "office.key", "--subject", HOLDER.did,
+                       "--right", RIGHT, "--suspension-list", SUSPEND_URL, "--created", CREATED)
+    assert code == 2 and "--suspension-list and --suspension-index go together" in err
     verify = ["credential", "verify", d / "both.json", "--status-list", d / "list.json", "--status-list",
               d / "susp.json", "--trust-list", d / "trust.cbor", "--now", NOW]
     check = ["status-list", "check", "--list", d / "susp.json", 7, "--now", NOW]

@@ -41,6 +41,8 @@ def register(subparsers: Any) -> None:
     add_suite_option(issue)
     issue.add_argument("--status-list", metavar="URL", help="the office's revocation list URL")
     issue.add_argument("--status-index", type=int, metavar="N", help="this credential's bit in that list")
+    issue.add_argument("--suspension-list", metavar="URL", help="the office's suspension list URL (optional)")
+    issue.add_argument("--suspension-index", type=int, metavar="N", help="this credential's bit in that list")
     issue.add_argument("--valid-from", help="default: --created")
     issue.add_argument("--valid-until", help="default: the end of the right's expiry day")
     issue.add_argument("--created", help="proof time (default: now)")
@@ -72,6 +74,8 @@ def register(subparsers: Any) -> None:
 def _issue(args: argparse.Namespace) -> int:
     if (args.status_list is None) != (args.status_index is None):
         raise ConfigError("config.input", "--status-list and --status-index go together")
+    if (args.suspension_list is None) != (args.suspension_index is None):
+        raise ConfigError("config.input", "--suspension-list and --suspension-index go together")
     key = load_key(args)
     right = right_from_json(read_object(args.right, "RIGHT.json"))
     document = issue_ip_right_credential(
@@ -79,6 +83,8 @@ def _issue(args: argparse.Namespace) -> int:
         created=timestamp(args.created),
         status_list_url=args.status_list,
         status_index=args.status_index,
+        suspension_list_url=args.suspension_list,
+        suspension_index=args.suspension_index,
         credential_id=args.credential_id,
         valid_from=args.valid_from,
         valid_until=args.valid_until,
