@@ -385,6 +385,7 @@ async def test_notify_any_marketplace(
         assert inbox[notice_id]["contact"] == {"name": "Ana Holder", "email": "ana@brand.example"}
         status = ops.status(holder, NOW)[0].to_json()
         assert status["marketplaces"][NODE.did]["receipt"] == deliveries[0].receipt
+        assert status["targets"] == "any" and status["contact_readers"] == [NODE.did]
 
         # an agent authorised for named marketplaces only may not target any: the marketplace refuses
         named = _agent_wallet(tmp_path, office, "named", [NODE.did])

@@ -456,12 +456,14 @@ class NoticeStatus:
     targets: tuple[str, ...]
     receipts: dict[str, str]  # marketplace DID -> receipt id
     outcomes: dict[str, Outcome]
+    any_marketplace: bool = False  # the notice targets "any"; ``targets`` are then its contact readers
 
     def to_json(self) -> dict[str, Any]:
         return {
             "notice": self.notice,
             "created": self.created,
-            "targets": list(self.targets),
+            "targets": "any" if self.any_marketplace else list(self.targets),
+            "contact_readers": list(self.targets),
             "marketplaces": {
                 did: {
                     "receipt": self.receipts.get(did),
@@ -498,6 +500,7 @@ def status(wallet: Wallet, now: int) -> list[NoticeStatus]:
                 targets=notice.targets or notice.recipients,
                 receipts=receipts.get(message.id, {}),
                 outcomes=resolve_outcomes(message.id, records),
+                any_marketplace=notice.any_target,
             )
         )
     return sorted(out, key=lambda s: (s.created, s.notice))
