@@ -12,6 +12,18 @@ from tests.nodeproc import NodeProcess, init_node, run_cli, start_node
 REPO = Path(__file__).resolve().parent.parent
 
 
+def start_pair(
+    office_dir: Path, market_dir: Path, *, office_listen: str = "127.0.0.1:0"
+) -> tuple[NodeProcess, NodeProcess]:
+    """Run the office, then the marketplace; if the second does not start, the first is stopped."""
+    office = start_node(office_dir, listen=office_listen)
+    try:
+        return office, start_node(market_dir)
+    except BaseException:
+        office.stop()
+        raise
+
+
 @contextmanager
 def office_and_market(tmp_path: Path, root: str) -> Iterator[tuple[NodeProcess, NodeProcess]]:
     """Start ``EM Office`` (register-em.csv imported) and ``Bazaar Nord`` (its profile set), both
@@ -26,12 +38,7 @@ def office_and_market(tmp_path: Path, root: str) -> Iterator[tuple[NodeProcess, 
         "market", "profile", "--dir", str(market_dir), str(REPO / "specs/examples/marketplace-profile.json")
     )
     assert profile.returncode == 0, profile.stderr
-    office = start_node(office_dir)
-    try:
-        market = start_node(market_dir)
-    except BaseException:
-        office.stop()
-        raise
+    office, market = start_pair(office_dir, market_dir)
     try:
         yield office, market
     finally:

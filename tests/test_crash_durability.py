@@ -26,8 +26,8 @@ from protocol.keys import KeyPair
 from protocol.status_list import verify_status_list_credential
 from protocol.trust_list import sign_trust_list
 from protocol.vc import parse_datetime
-from tests.nodeproc import NodeProcess, start_node
-from tests.role_nodes import office_and_market
+from tests.nodeproc import NodeProcess
+from tests.role_nodes import office_and_market, start_pair
 
 pytestmark = pytest.mark.slow
 
@@ -124,12 +124,7 @@ async def test_issuance_revocation_and_enrolment_survive_kill_9(tmp_path: Path) 
         }
     # office_and_market's stop() found both already dead
 
-    office = start_node(office_dir, listen=f"127.0.0.1:{office_port}")
-    try:
-        market = start_node(market_dir)
-    except BaseException:
-        office.stop()
-        raise
+    office, market = start_pair(office_dir, market_dir, office_listen=f"127.0.0.1:{office_port}")
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             # the issued credential is still listed, revoked
